@@ -1,0 +1,177 @@
+"""Contacts HTTP API: the bulk route, its job status, and reading contacts back."""
+
+import json
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contacts_project.schema import ERROR_RESPONSES, QuotaErrorSerializer
+
+from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse
+from .fields import CONTACT_FIELDS
+from .selectors import bulk_job_find, contact_find, contacts_filtered
+from .services import BulkFlags, bulk_job_create
+
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+BULK_FLAGS = {"moveToList": "move_to_list", "replaceOwner": "replace_owner"}
+
+
+def bulk_flags(query) -> BulkFlags:
+    """Parse the bulk route's query: its two booleans, nothing else."""
+    problems, values = [], {}
+    for name in query:
+        if name not in BULK_FLAGS:
+            problems.append({"field": name, "message": "is not a known query parameter"})
+    for name, attr in BULK_FLAGS.items():
+        raw = query.get(name)
+        if raw is None:
+            continue
+        if raw.lower() not in _BOOLEANS:
+            problems.append({"field": name, "message": "must be true, false, 1 or 0"})
+        else:
+            values[attr] = _BOOLEANS[raw.lower()]
+    if problems:
+        raise BodyProblems(problems)
+    return BulkFlags(**values)
+
+
+def json_body(request):
+    try:
+        return json.loads(request.body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BodyProblems([{"field": "body", "message": f"is not valid JSON: {exc}"}]) from None
+
+
+class ContactBulkCreateApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        uuid = serializers.UUIDField(source="pk")
+        listId = serializers.UUIDField(source="list_id")
+        total = serializers.IntegerField()
+        status = serializers.CharField()
+        statusUrl = serializers.SerializerMethodField()
+
+        def get_statusUrl(self, job) -> str:
+            path = reverse("contacts:bulk-job-detail", kwargs={"job_id": job.pk})
+            return self.context["request"].build_absolute_uri(path)
+
+    @extend_schema(
+        operation_id="contacts_bulk_create",
+        summary="Create and update up to 10,000 contacts; progress goes out over /ws/",
+        parameters=[
+            OpenApiParameter(name, OpenApiTypes.BOOL, description=text, default=False)
+            for name, text in (
+                ("moveToList", "Move existing contacts to this request's list."),
+                ("replaceOwner", "Replace an existing contact's owner by the owner field."),
+            )
+        ],
+        request=BulkRequest,
+        responses={202: OutputSerializer, 402: QuotaErrorSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request):
+        flags = bulk_flags(request.query_params)
+        body = bulk_request_parse(json_body(request))
+        job = bulk_job_create(user=request.user, request=body, flags=flags)
+        return Response(self.OutputSerializer(job, context={"request": request}).data, status=202)
+
+
+class BulkJobDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class RowError(serializers.Serializer):
+            index = serializers.IntegerField(required=False)
+            field = serializers.CharField(required=False)
+            message = serializers.CharField()
+
+        uuid = serializers.UUIDField(source="pk")
+        listId = serializers.UUIDField(source="list_id")
+        total = serializers.IntegerField()
+        processed = serializers.IntegerField()
+        created = serializers.IntegerField()
+        updated = serializers.IntegerField()
+        failed = serializers.IntegerField()
+        status = serializers.CharField()
+        errors = serializers.SerializerMethodField()
+
+        def get_errors(self, job) -> list[RowError]:
+            if job.failure_reason:
+                return [*job.errors, {"message": job.failure_reason}]
+            return job.errors
+
+    @extend_schema(operation_id="contacts_bulk_job", responses={200: OutputSerializer, **ERROR_RESPONSES})
+    def get(self, request, job_id):
+        job = bulk_job_find(account_id=request.user.account_id, job_id=job_id)
+        if job is None:
+            raise NotFound("No bulk job of your account has this id.")
+        return Response(self.OutputSerializer(job).data)
+
+
+def _contact_output_serializer():
+    fields = {
+        "id": serializers.UUIDField(),
+        "listId": serializers.UUIDField(source="list_id"),
+        "createdAt": serializers.DateTimeField(source="created_at"),
+        "updatedAt": serializers.DateTimeField(source="updated_at"),
+    }
+    for field in CONTACT_FIELDS:
+        source = {"source": field.attr} if field.attr != field.api else {}
+        if field.kind == "owner":
+            fields[field.api] = serializers.EmailField(source="owner.email")
+        elif field.kind == "datetime":
+            fields[field.api] = serializers.DateTimeField(**source)
+        elif field.kind == "vars":
+            fields[field.api] = serializers.DictField(**source)
+        else:
+            fields[field.api] = serializers.CharField(allow_null=True, **source)
+    return type("ContactOutputSerializer", (serializers.Serializer,), fields)
+
+
+ContactOutputSerializer = _contact_output_serializer()
+
+
+class ContactPagination(CursorPagination):
+    ordering = ("created_at", "id")
+    page_size = 100
+    max_page_size = 1000
+    page_size_query_param = "pageSize"
+
+
+class ContactListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        list = serializers.UUIDField(required=False)
+        email = serializers.CharField(required=False, max_length=254)
+        linkedinUrl = serializers.CharField(required=False, max_length=2048)
+        owner = serializers.CharField(required=False, max_length=254)
+
+    @extend_schema(
+        operation_id="contacts_list",
+        parameters=[FilterSerializer],
+        responses={200: ContactOutputSerializer(many=True), **ERROR_RESPONSES},
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        contacts = contacts_filtered(
+            account_id=request.user.account_id,
+            list_id=data.get("list"),
+            email=data.get("email"),
+            linkedin_url=data.get("linkedinUrl"),
+            owner_email=data.get("owner"),
+        )
+        paginator = ContactPagination()
+        page = paginator.paginate_queryset(contacts, request, view=self)
+        return paginator.get_paginated_response(ContactOutputSerializer(page, many=True).data)
+
+
+class ContactDetailApi(APIView):
+    @extend_schema(operation_id="contacts_detail", responses={200: ContactOutputSerializer, **ERROR_RESPONSES})
+    def get(self, request, contact_id):
+        contact = contact_find(account_id=request.user.account_id, contact_id=contact_id)
+        if contact is None:
+            raise NotFound("No contact of your account has this id.")
+        return Response(ContactOutputSerializer(contact).data)

@@ -1,0 +1,236 @@
+"""The bulk request's body, validated by pydantic (10,000 rows in a fraction of DRF's time).
+
+`BulkRequest` is both the validator and the OpenAPI schema of the body. Problems come out
+as `{"index", "field", "message"}` entries; what needs the database (the list, the owners)
+is checked by the service.
+"""
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator, URLValidator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .fields import (
+    CONTACT_FIELDS,
+    SOURCES,
+    VARS_MAX_KEY_LENGTH,
+    VARS_MAX_KEYS,
+    VARS_MAX_VALUE_LENGTH,
+)
+from .normalize import linkedin_key
+
+MAX_CONTACTS = 10_000
+MAX_REPORTED_ERRORS = 1000
+
+_email_validator = EmailValidator()
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def _problem(message: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid", message)
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail at write time.
+    if "\x00" in value:
+        raise _problem("must not contain NUL characters")
+    return value
+
+
+def _valid_email(value: str) -> str:
+    try:
+        _email_validator(value)
+    except DjangoValidationError:
+        raise _problem("must be a valid email address") from None
+    return value
+
+
+def _valid_url(value: str) -> str:
+    try:
+        _url_validator(value)
+    except DjangoValidationError:
+        raise _problem("must be a valid http(s) URL") from None
+    return value
+
+
+def _valid_linkedin(value: str) -> str:
+    _valid_url(value)
+    host = (linkedin_key(value) or "").split("/")[0].split(":")[0]
+    if host != "linkedin.com" and not host.endswith(".linkedin.com"):
+        raise _problem("must be a linkedin.com URL")
+    return value
+
+
+def _valid_language(value: str) -> str:
+    if len(value) != 2 or not value.isascii() or not value.isalpha():
+        raise _problem("must be a two-letter ISO 639-1 code")
+    return value.lower()
+
+
+def _parse_collected_at(value: Any) -> datetime:
+    """An ISO 8601 date (midnight UTC) or date-time (UTC when it names no offset)."""
+    if not isinstance(value, str):
+        raise _problem("must be an ISO 8601 date or date-time string")
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _problem("must be an ISO 8601 date or date-time string") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _valid_vars(value: dict) -> dict:
+    if len(value) > VARS_MAX_KEYS:
+        raise _problem(f"must have at most {VARS_MAX_KEYS} keys")
+    for key, item in value.items():
+        if not key or len(key) > VARS_MAX_KEY_LENGTH or "\x00" in key:
+            raise _problem(f"keys must be 1 to {VARS_MAX_KEY_LENGTH} characters without NUL")
+        if item is not None and type(item) not in (str, int, float, bool):
+            raise _problem(f"value of {key!r} must be a string, number, boolean or null")
+        if isinstance(item, str) and (len(item) > VARS_MAX_VALUE_LENGTH or "\x00" in item):
+            raise _problem(
+                f"value of {key!r} must be at most {VARS_MAX_VALUE_LENGTH} characters without NUL"
+            )
+    return value
+
+
+def _not_none(value: Any) -> Any:
+    if value is None:
+        raise _problem("may not be null")
+    return value
+
+
+def _text(max_length: int, *checks) -> Any:
+    return Annotated[
+        StrictStr | None,
+        Field(default=None, max_length=max_length),
+        AfterValidator(lambda v: _checked(v, (_no_nul, *checks))),
+    ]
+
+
+def _checked(value: str | None, checks) -> str | None:
+    if value is None:
+        return None
+    for check in checks:
+        value = check(value)
+    return value
+
+
+def _not_null(kind: Any, **field: Any) -> Any:
+    """A field that may be absent (the default applies) but not null."""
+    return Annotated[kind, BeforeValidator(_not_none), Field(default=None, **field)]
+
+
+_KINDS = {
+    "text": lambda f: _text(f.max_length),
+    "email": lambda f: _text(f.max_length, _valid_email),
+    "url": lambda f: _text(f.max_length, _valid_url),
+    "linkedin": lambda f: _text(f.max_length, _valid_linkedin),
+    "owner": lambda f: _not_null(
+        Annotated[StrictStr, AfterValidator(_valid_email)], max_length=f.max_length
+    ),
+    "datetime": lambda f: _not_null(Annotated[datetime, BeforeValidator(_parse_collected_at)]),
+    "source": lambda f: _not_null(Literal[SOURCES]),
+    "language": lambda f: _not_null(Annotated[StrictStr, AfterValidator(_valid_language)]),
+    "vars": lambda f: _not_null(
+        Annotated[dict[StrictStr, Any], AfterValidator(_valid_vars)]
+    ),
+}
+
+
+class _ContactBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _has_a_key(self):
+        if self.email is None and self.linkedinUrl is None:
+            raise _problem("each contact needs an email or a linkedinUrl")
+        return self
+
+
+ContactInput = create_model(
+    "ContactInput",
+    __base__=_ContactBase,
+    __doc__="A contact to create or update; each needs an email or a linkedinUrl.",
+    **{f.api: _KINDS[f.kind](f) for f in CONTACT_FIELDS},
+)
+
+
+class ListRef(BaseModel):
+    """The list of the request: an existing list by id, or a list found or created by name."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: StrictStr | None = Field(default=None, max_length=64)
+    name: StrictStr | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.id is None) == (self.name is None):
+            raise _problem("must have exactly one of id or name")
+        if self.name is not None:
+            _no_nul(self.name)
+        return self
+
+
+class BulkRequest(BaseModel):
+    """The body of POST /api/v1/contacts/bulk."""
+
+    model_config = ConfigDict(extra="forbid")
+    list: ListRef
+    contacts: Annotated[list[ContactInput], Field(min_length=1, max_length=MAX_CONTACTS)]
+
+
+class BodyProblems(Exception):
+    """The body is invalid; `errors` are the contract's `{"index", "field", "message"}`."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"{len(errors)} problems")
+        self.errors = errors
+
+
+def bulk_request_parse(data: Any) -> BulkRequest:
+    """Validate a parsed JSON body; raise BodyProblems naming every problem."""
+    if not isinstance(data, dict):
+        raise BodyProblems([{"field": "body", "message": "must be a JSON object"}])
+    try:
+        return BulkRequest.model_validate(data)
+    except ValidationError as exc:
+        raise BodyProblems(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> list[dict]:
+    problems = []
+    for error in exc.errors(include_url=False, include_context=False, include_input=False):
+        problems.append(_problem_entry(error["loc"], error["type"], error["msg"]))
+    if len(problems) > MAX_REPORTED_ERRORS:
+        extra = len(problems) - MAX_REPORTED_ERRORS
+        problems = problems[:MAX_REPORTED_ERRORS]
+        problems.append({"field": "contacts", "message": f"{extra} more problems not listed"})
+    return problems
+
+
+def _problem_entry(loc: tuple, kind: str, message: str) -> dict:
+    message = _MESSAGES.get(kind, message)
+    if len(loc) >= 2 and loc[0] == "contacts" and isinstance(loc[1], int):
+        field = str(loc[2]) if len(loc) > 2 else "email"  # a row-level problem: the missing key
+        if field == "vars" and len(loc) > 3:
+            field = f"vars.{loc[3]}"
+        return {"index": loc[1], "field": field, "message": message}
+    return {"field": str(loc[0]) if loc else "body", "message": message}
+
+
+_MESSAGES = {"extra_forbidden": "is not a known field", "missing": "is required"}

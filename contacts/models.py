@@ -1,0 +1,116 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from .fields import DEFAULT_LANGUAGE, DEFAULT_SOURCE, SOURCES
+
+
+def _empty_list() -> list:
+    # A callable default; a model's `list` field shadows the builtin inside its class body.
+    return []
+
+
+class Contact(models.Model):
+    """A person of an account, in one of its lists, matched by email then LinkedIn URL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    list = models.ForeignKey("lists.ContactList", on_delete=models.PROTECT, related_name="contacts")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    email = models.TextField(null=True, blank=True)
+    email_key = models.TextField(null=True, blank=True, editable=False)
+    linkedin_url = models.TextField(null=True, blank=True)
+    linkedin_key = models.TextField(null=True, blank=True, editable=False)
+
+    collected_at = models.DateTimeField()
+    source = models.CharField(
+        max_length=16, choices=[(s, s) for s in SOURCES], default=DEFAULT_SOURCE
+    )
+    language = models.CharField(max_length=2, default=DEFAULT_LANGUAGE)
+    vars = models.JSONField(default=dict, blank=True)
+    first_name = models.TextField(null=True, blank=True)
+    last_name = models.TextField(null=True, blank=True)
+    company_industry = models.TextField(null=True, blank=True)
+    company_name = models.TextField(null=True, blank=True)
+    company_size = models.TextField(null=True, blank=True)
+    company_description = models.TextField(null=True, blank=True)
+    company_website = models.TextField(null=True, blank=True)
+    city = models.TextField(null=True, blank=True)
+    country = models.TextField(null=True, blank=True)
+    zipcode = models.TextField(null=True, blank=True)
+    mobile_phone = models.TextField(null=True, blank=True)
+    phone = models.TextField(null=True, blank=True)
+    picture_url = models.TextField(null=True, blank=True)
+    job_title = models.TextField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "email_key"], name="contact_email_unique"),
+            models.UniqueConstraint(fields=["account", "linkedin_key"], name="contact_linkedin_unique"),
+            models.CheckConstraint(
+                condition=models.Q(email_key__isnull=False) | models.Q(linkedin_key__isnull=False),
+                name="contact_has_email_or_linkedin",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "created_at", "id"], name="contact_account_created"),
+            models.Index(fields=["list", "created_at", "id"], name="contact_list_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.linkedin_url or str(self.id)
+
+
+class BulkJob(models.Model):
+    """One bulk request: its validated payload, its progress and its outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    list = models.ForeignKey("lists.ContactList", on_delete=models.CASCADE, related_name="+")
+    move_to_list = models.BooleanField(default=False)
+    replace_owner = models.BooleanField(default=False)
+    # Validated rows, as model attribute names; absent fields are absent here too.
+    rows = models.JSONField(default=_empty_list)
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField()
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=_empty_list, blank=True)
+    failure_reason = models.TextField(blank=True, default="")
+
+    # Quota reservations, released as contacts are created or the job ends.
+    reserved_creates = models.PositiveIntegerField(default=0)
+    reserved_connect_creates = models.PositiveIntegerField(default=0)
+    connect_created = models.PositiveIntegerField(default=0)
+    starting_sent = models.BooleanField(default=False)
+    task_id = models.CharField(max_length=64, blank=True, default="")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "status"], name="bulkjob_account_status"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return str(self.id)

@@ -1,0 +1,273 @@
+"""Bulk create-or-update of contacts: accepting a job, then processing it in chunks."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import Account, User
+
+from lists.selectors import list_find, list_find_by_name
+from lists.services import list_get_or_create
+from quotas.services import connect_usage_add, quota_check
+from realtime import events
+
+from .bulk_input import BodyProblems, BulkRequest
+from .fields import FIELDS_BY_API
+from .models import BulkJob, Contact
+from .tasks import bulk_job_enqueue, bulk_job_release
+from .upsert import ContactImage, UpsertOptions, row_keys
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_LIST = "no list of your account has this id"
+# Contact attributes an update writes (keys, list and owner included).
+_WRITTEN = [
+    f.attr if f.kind != "owner" else "owner_id" for f in FIELDS_BY_API.values()
+] + ["email_key", "linkedin_key", "list_id"]
+
+
+@dataclass(frozen=True)
+class BulkFlags:
+    move_to_list: bool = False
+    replace_owner: bool = False
+
+
+def bulk_job_create(*, user: User, request: BulkRequest, flags: BulkFlags) -> BulkJob:
+    """Accept a bulk request: check it, reserve quota, store the job, announce it.
+
+    Raises BodyProblems (400) or QuotaExceeded (402); then nothing is written or sent.
+    """
+    account_id = user.account_id
+    rows = _rows(request, owners=_owners(account_id=account_id, request=request))
+    list_id = _list_id(account_id=account_id, request=request)
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=account_id)
+        creates, connect_creates = _creations(account_id=account_id, user=user, rows=rows, flags=flags)
+        quota_check(
+            account_id=account_id, user_id=user.pk, creates=creates, connect_creates=connect_creates
+        )
+        if list_id is None:
+            list_id = list_get_or_create(account_id=account_id, name=request.list.name).pk
+        job = BulkJob.objects.create(
+            account_id=account_id,
+            user=user,
+            list_id=list_id,
+            move_to_list=flags.move_to_list,
+            replace_owner=flags.replace_owner,
+            rows=rows,
+            total=len(rows),
+            reserved_creates=creates,
+            reserved_connect_creates=connect_creates,
+        )
+        job.task_id = bulk_job_enqueue(job_id=str(job.pk))
+        job.save(update_fields=["task_id"])
+    bulk_job_announce(job_id=job.pk)
+    return job
+
+
+def bulk_job_announce(*, job_id) -> None:
+    """Send the job's `starting` event once, then let a worker process it.
+
+    The request does this right after committing; the worker does it too, in case the
+    request died in between. The row lock makes the two agree on who sends it.
+    """
+    with transaction.atomic():
+        job = BulkJob.objects.select_for_update().get(pk=job_id)
+        if not job.starting_sent:
+            events.publish(
+                user_id=job.user_id,
+                events=[events.starting(job_id=str(job.pk), list_id=str(job.list_id))],
+            )
+            job.starting_sent = True
+            job.save(update_fields=["starting_sent"])
+    bulk_job_release(task_id=job.task_id)
+
+
+def bulk_job_process(*, job_id) -> None:
+    """Create and update the job's contacts chunk by chunk, publishing progress as chunks commit."""
+    bulk_job_announce(job_id=job_id)
+    job = BulkJob.objects.get(pk=job_id)
+    if job.status not in BulkJob.UNFINISHED:
+        return
+    BulkJob.objects.filter(pk=job.pk, started_at__isnull=True).update(
+        status=BulkJob.Status.RUNNING, started_at=timezone.now()
+    )
+    options = UpsertOptions(
+        account_id=job.account_id,
+        list_id=job.list_id,
+        caller_id=job.user_id,
+        move_to_list=job.move_to_list,
+        replace_owner=job.replace_owner,
+        collected_at_default=job.created_at,
+    )
+    rows = [_row_loaded(row) for row in job.rows]
+    size = settings.BULK_CHUNK_SIZE
+    for start in range(job.processed, job.total, size):
+        try:
+            _chunk_commit(job, start, rows[start : start + size], options)
+        except Exception as exc:
+            logger.exception("Bulk job %s failed at row %s", job.pk, start)
+            _job_end(job, status=BulkJob.Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
+            return
+        events.publish(
+            user_id=job.user_id,
+            events=(
+                events.running(job_id=str(job.pk), index=i, total=job.total)
+                for i in range(start, min(start + size, job.total))
+            ),
+        )
+    _job_end(job, status=BulkJob.Status.DONE)
+
+
+def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOptions) -> None:
+    """Apply one chunk of rows and the job's counters in one transaction."""
+    with transaction.atomic():
+        # One writer per account at a time: sequential semantics across jobs, and quota
+        # reservations that cannot interleave with creations.
+        Account.objects.select_for_update().get(pk=job.account_id)
+        image = ContactImage.of(_contacts_matching(job.account_id, *row_keys(rows)))
+        touched: dict = {}
+        created_ids = set()
+        errors, updated, connect_created = [], 0, 0
+        for offset, row in enumerate(rows):
+            outcome = image.apply(row, options)
+            if outcome.problem:
+                errors.append({"index": start + offset, **outcome.problem})
+                continue
+            touched[outcome.contact.pk] = outcome.contact
+            if outcome.created:
+                created_ids.add(outcome.contact.pk)
+                connect_created += row.get("source") == "connect"
+            else:
+                updated += 1
+        _contacts_write(image, touched, created_ids)
+        connect_usage_add(user_id=job.user_id, count=connect_created)
+        job.processed = start + len(rows)
+        job.created += len(created_ids)
+        job.updated += updated
+        job.failed += len(errors)
+        job.connect_created += connect_created
+        job.errors = job.errors + errors
+        job.save(
+            update_fields=["processed", "created", "updated", "failed", "connect_created", "errors"]
+        )
+
+
+def _contacts_write(image: ContactImage, touched: dict, created_ids: set) -> None:
+    now = timezone.now()
+    existing = [c for pk, c in touched.items() if pk not in created_ids]
+    # Keys that move between contacts are parked first, so no intermediate state of the
+    # updates below breaks a unique constraint.
+    for contact in image.moved_keys(existing):
+        Contact.objects.filter(pk=contact.pk).update(
+            email_key=f"~moving~{contact.pk}", linkedin_key=f"~moving~{contact.pk}"
+        )
+    for contact in existing:
+        values = {attr: getattr(contact, attr) for attr in _WRITTEN}
+        Contact.objects.filter(pk=contact.pk).update(**values, updated_at=now)
+    Contact.objects.bulk_create([touched[pk] for pk in touched if pk in created_ids], batch_size=500)
+
+
+def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
+    """Finish the job once (the conditional update elects who sends `ending`)."""
+    finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
+        status=status, failure_reason=reason, finished_at=timezone.now()
+    )
+    if not finished:
+        return
+    job.refresh_from_db(fields=["processed", "created", "updated", "failed"])
+    failed = job.failed + (job.total - job.processed)
+    events.publish(
+        user_id=job.user_id,
+        events=[events.ending(job_id=str(job.pk), created=job.created, updated=job.updated, failed=failed)],
+    )
+
+
+def _contacts_matching(account_id: int, emails: set[str], linkedins: set[str]) -> list[Contact]:
+    found: dict = {}
+    for keys, field in ((sorted(emails), "email_key"), (sorted(linkedins), "linkedin_key")):
+        for i in range(0, len(keys), 5000):
+            query = Contact.objects.filter(account_id=account_id, **{f"{field}__in": keys[i : i + 5000]})
+            found.update((c.pk, c) for c in query)
+    return list(found.values())
+
+
+def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> tuple[int, int]:
+    """How many contacts the rows would create (and how many with source `connect`) now."""
+    options = UpsertOptions(
+        account_id=account_id,
+        list_id=None,
+        caller_id=user.pk,
+        move_to_list=flags.move_to_list,
+        replace_owner=flags.replace_owner,
+        collected_at_default=timezone.now(),
+    )
+    loaded = [_row_loaded(row) for row in rows]
+    image = ContactImage.of(_contacts_matching(account_id, *row_keys(loaded)))
+    creates = connect = 0
+    for row in loaded:
+        if image.apply(row, options).created:
+            creates += 1
+            connect += row.get("source") == "connect"
+    return creates, connect
+
+
+def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
+    """Owner emails (lowercased) of the request that name users of the account -> user ids."""
+    wanted = {c.owner.lower() for c in request.contacts if c.owner}
+    if not wanted:
+        return {}
+    users = User.objects.annotate(email_ci=Lower("email")).filter(
+        account_id=account_id, email_ci__in=wanted, is_active=True
+    )
+    return {u.email_ci: u.pk for u in users}
+
+
+def _rows(request: BulkRequest, *, owners: dict[str, int]) -> list[dict]:
+    """The contacts as JSON-ready rows of model attributes; raise BodyProblems for unknown owners."""
+    rows, problems = [], []
+    for index, contact in enumerate(request.contacts):
+        row = {}
+        for name in contact.model_fields_set:
+            value = getattr(contact, name)
+            if name == "owner":
+                if value.lower() not in owners:
+                    problems.append(
+                        {"index": index, "field": "owner", "message": "no user of your account has this email"}
+                    )
+                    continue
+                row["owner_id"] = owners[value.lower()]
+            elif isinstance(value, datetime):
+                row[FIELDS_BY_API[name].attr] = value.isoformat()
+            else:
+                row[FIELDS_BY_API[name].attr] = value
+        rows.append(row)
+    if problems:
+        raise BodyProblems(problems)
+    return rows
+
+
+def _row_loaded(row: dict) -> dict:
+    if "collected_at" in row:
+        return {**row, "collected_at": datetime.fromisoformat(row["collected_at"])}
+    return row
+
+
+def _list_id(*, account_id: int, request: BulkRequest):
+    """The id of the request's list; None when it is named and does not exist yet."""
+    if request.list.id is not None:
+        found = list_find(account_id=account_id, list_id=request.list.id)
+        if found is None:
+            raise BodyProblems([{"field": "list", "message": UNKNOWN_LIST}])
+        return found.pk
+    found = list_find_by_name(account_id=account_id, name=request.list.name)
+    return found.pk if found else None
+
+
+

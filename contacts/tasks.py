@@ -1,0 +1,29 @@
+"""Background work, run by the database task worker (django-tasks-db)."""
+
+from datetime import timedelta
+
+from django.tasks import task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+# A job's task waits this long for the request to announce the job (send `starting`).
+# The request releases it at once; the delay only matters if the request died in between.
+ANNOUNCE_GRACE = timedelta(seconds=30)
+
+
+@task
+def process_bulk_job(job_id: str) -> None:
+    from .services import bulk_job_process
+
+    bulk_job_process(job_id=job_id)
+
+
+def bulk_job_enqueue(*, job_id: str) -> str:
+    """Enqueue a job's processing, held back until released; returns the task's id."""
+    result = process_bulk_job.using(run_after=timezone.now() + ANNOUNCE_GRACE).enqueue(job_id)
+    return str(result.id)
+
+
+def bulk_job_release(*, task_id: str) -> None:
+    """Let a worker take the job's task now."""
+    DBTaskResult.objects.filter(id=task_id).update(run_after=timezone.now())

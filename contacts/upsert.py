@@ -1,0 +1,163 @@
+"""Sequential upsert semantics, applied in memory to the contacts one chunk can touch.
+
+Processing the rows one by one in array order against this in-memory image gives exactly
+the result the contract asks for; the service then writes the image in a few queries.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .fields import DEFAULT_LANGUAGE, DEFAULT_SOURCE
+from .models import Contact
+from .normalize import email_key, linkedin_key
+
+# Row attributes that are copied onto the contact as they are.
+_PLAIN = frozenset(
+    {
+        "email", "linkedin_url", "source", "language", "first_name", "last_name",
+        "company_industry", "company_name", "company_size", "company_description",
+        "company_website", "city", "country", "zipcode", "mobile_phone", "phone",
+        "picture_url", "job_title",
+    }
+)
+
+
+@dataclass(frozen=True)
+class UpsertOptions:
+    account_id: int
+    list_id: uuid.UUID
+    caller_id: int
+    move_to_list: bool
+    replace_owner: bool
+    collected_at_default: datetime
+
+
+@dataclass
+class RowOutcome:
+    created: bool = False
+    contact: Contact | None = None
+    problem: dict | None = None  # {"field", "message"} when the row could not be applied
+
+
+@dataclass
+class ContactImage:
+    """The contacts a chunk may touch, indexed by the keys the database keeps unique."""
+
+    by_email: dict[str, Contact] = field(default_factory=dict)
+    by_linkedin: dict[str, Contact] = field(default_factory=dict)
+    original_keys: dict[uuid.UUID, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, contacts) -> "ContactImage":
+        image = cls()
+        for contact in contacts:
+            image.original_keys[contact.pk] = (contact.email_key, contact.linkedin_key)
+            image._index(contact)
+        return image
+
+    def _index(self, contact: Contact) -> None:
+        if contact.email_key:
+            self.by_email[contact.email_key] = contact
+        if contact.linkedin_key:
+            self.by_linkedin[contact.linkedin_key] = contact
+
+    def _unindex(self, contact: Contact) -> None:
+        if contact.email_key and self.by_email.get(contact.email_key) is contact:
+            del self.by_email[contact.email_key]
+        if contact.linkedin_key and self.by_linkedin.get(contact.linkedin_key) is contact:
+            del self.by_linkedin[contact.linkedin_key]
+
+    def match(self, row: dict) -> Contact | None:
+        """The contract's matching: by email first, then by LinkedIn URL."""
+        key = email_key(row.get("email"))
+        if key and key in self.by_email:
+            return self.by_email[key]
+        key = linkedin_key(row.get("linkedin_url"))
+        return self.by_linkedin.get(key) if key else None
+
+    def apply(self, row: dict, options: UpsertOptions) -> RowOutcome:
+        """Apply one validated row, as processing the rows one by one would."""
+        contact = self.match(row)
+        if contact is None:
+            contact = _new_contact(row, options)
+            self._index(contact)
+            return RowOutcome(created=True, contact=contact)
+        problem = self._key_conflict(row, contact)
+        if problem:
+            return RowOutcome(problem=problem)
+        self._unindex(contact)
+        _update_contact(contact, row, options)
+        self._index(contact)
+        return RowOutcome(contact=contact)
+
+    def _key_conflict(self, row: dict, contact: Contact) -> dict | None:
+        # Matched by email, the row's LinkedIn URL may already be another contact's.
+        if "linkedin_url" in row:
+            owner = self.by_linkedin.get(linkedin_key(row["linkedin_url"]) or "")
+            if owner is not None and owner is not contact:
+                return {
+                    "field": "linkedinUrl",
+                    "message": "belongs to another contact of the account (matched by email)",
+                }
+        return None
+
+    def moved_keys(self, contacts) -> list[Contact]:
+        """Existing contacts whose email or LinkedIn key changed since the image was loaded."""
+        return [
+            c for c in contacts
+            if c.pk in self.original_keys
+            and self.original_keys[c.pk] != (c.email_key, c.linkedin_key)
+        ]
+
+
+def _new_contact(row: dict, options: UpsertOptions) -> Contact:
+    contact = Contact(
+        id=uuid.uuid4(),
+        account_id=options.account_id,
+        list_id=options.list_id,
+        owner_id=row.get("owner_id", options.caller_id),
+        collected_at=row.get("collected_at") or options.collected_at_default,
+        source=DEFAULT_SOURCE,
+        language=DEFAULT_LANGUAGE,
+        vars={},
+    )
+    _copy_fields(contact, row)
+    return contact
+
+
+def _update_contact(contact: Contact, row: dict, options: UpsertOptions) -> None:
+    _copy_fields(contact, row)
+    if "collected_at" in row:
+        contact.collected_at = row["collected_at"]
+    if options.move_to_list:
+        contact.list_id = options.list_id
+    if options.replace_owner:
+        contact.owner_id = row.get("owner_id", options.caller_id)
+
+
+def _copy_fields(contact: Contact, row: dict) -> None:
+    for attr, value in row.items():
+        if attr in _PLAIN:
+            setattr(contact, attr, value)
+    if "vars" in row:
+        merged = dict(contact.vars or {})
+        for key, value in row["vars"].items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        contact.vars = merged
+    contact.email_key = email_key(contact.email)
+    contact.linkedin_key = linkedin_key(contact.linkedin_url)
+
+
+def row_keys(rows) -> tuple[set[str], set[str]]:
+    """The email and LinkedIn keys that a set of rows can match."""
+    emails, linkedins = set(), set()
+    for row in rows:
+        if key := email_key(row.get("email")):
+            emails.add(key)
+        if key := linkedin_key(row.get("linkedin_url")):
+            linkedins.add(key)
+    return emails, linkedins

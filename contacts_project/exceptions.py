@@ -1,0 +1,51 @@
+"""The one API exception handler: every error answers `{"errors": [...]}` (402: the quota body)."""
+
+from django.core.exceptions import RequestDataTooBig
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from contacts.bulk_input import BodyProblems
+from quotas.exceptions import QuotaExceeded
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, BodyProblems):
+        return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, QuotaExceeded):
+        return Response(
+            {"reason": exc.reason, "detail": exc.detail}, status=status.HTTP_402_PAYMENT_REQUIRED
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return request_too_large()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        response.data = {"errors": _field_errors(exc.detail)}
+    elif isinstance(exc, APIException):
+        response.data = {"errors": [{"message": str(exc.detail)}]}
+    return response
+
+
+def request_too_large() -> Response:
+    return Response(
+        {"errors": [{"field": "body", "message": "The request body is larger than this service accepts."}]},
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+def _field_errors(detail, prefix: str = "") -> list[dict]:
+    if isinstance(detail, dict):
+        errors = []
+        for field, value in detail.items():
+            name = prefix if field == "non_field_errors" else f"{prefix}{field}"
+            errors += _field_errors(value, f"{name}." if isinstance(value, dict) else name)
+        return errors
+    if isinstance(detail, list):
+        return [e for item in detail for e in _field_errors(item, prefix)]
+    entry = {"message": str(detail)}
+    if prefix:
+        entry["field"] = prefix.rstrip(".")
+    return [entry]

@@ -1,0 +1,200 @@
+"""Settings of the service, read from the environment (see docs/configuration.md)."""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY must be set")
+    # The embedded default must start with no configuration; production sets SECRET_KEY.
+    SECRET_KEY = "insecure-embedded-default-set-SECRET_KEY-in-production"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "oauth2_provider",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "django_tasks_db",
+    "contacts_project",
+    "accounts",
+    "lists",
+    "contacts",
+    "quotas",
+    "realtime",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "contacts_project.middleware.RequestSizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "contacts_project.urls"
+ASGI_APPLICATION = "contacts_project.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/accounts/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    try:
+        config = dj_database_url.parse(url)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL and IMMEDIATE transactions let the server and the background work
+        # write to one SQLite file without "database is locked" errors.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    elif config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL")
+    return config
+
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {"default": _database(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Channels: Redis when REDIS_URL is set, else the in-memory layer. The in-memory layer
+# does not cross processes, so then the background work runs inside the server process.
+REDIS_URL = env_str("REDIS_URL")
+# Channel-layer messages carry up to this many events each (see realtime/events.py).
+REALTIME_EVENTS_PER_MESSAGE = env_int("REALTIME_EVENTS_PER_MESSAGE", 500, minimum=1)
+# A socket's channel holds at most this many undelivered messages; past it channels-redis
+# drops group messages silently, so it is sized far above what concurrent jobs queue.
+_CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000, minimum=100)
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("CHANNELS_REDIS_PREFIX", "contacts"),
+                "capacity": _CHANNEL_CAPACITY,
+                "expiry": 300,
+                "group_expiry": 86400,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": _CHANNEL_CAPACITY, "expiry": 300},
+        }
+    }
+# Whether each server process also runs the background work in a thread of its own.
+EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
+if not EMBEDDED_WORKER and not REDIS_URL:
+    raise ImproperlyConfigured("EMBEDDED_WORKER=false needs REDIS_URL: events must cross processes")
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How often an idle worker looks for queued jobs, in seconds.
+WORKER_POLL_INTERVAL = float(env_str("WORKER_POLL_INTERVAL", "0.2"))
+
+# A 10,000-contact body with every field at its maximum length fits under this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 64 * 1024 * 1024, minimum=1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "contacts_project.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["contacts_project.permissions.HasContactsScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "contacts_project.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "contacts:read": "Read lists, contacts, bulk jobs and quotas",
+        "contacts:write": "Create and update lists and contacts",
+    },
+    "DEFAULT_SCOPES": ["contacts:read", "contacts:write"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("ACCESS_TOKEN_EXPIRE_SECONDS", 3600, minimum=60),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("REFRESH_TOKEN_EXPIRE_SECONDS", 30 * 86400, minimum=60),
+    "ROTATE_REFRESH_TOKEN": True,
+    # Loopback http redirects are how native and local apps receive codes (RFC 8252).
+    "ALLOWED_REDIRECT_URI_SCHEMES": env_list("OAUTH_REDIRECT_SCHEMES", ["https", "http"]),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Contacts API",
+    "DESCRIPTION": (
+        "Create and update up to 10,000 contacts in one request, with live progress "
+        "over WebSocket. See the README for the event protocol."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+STATIC_URL = "/static/"
+# Static files are served from the apps' folders by WhiteNoise: no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Rows a bulk job commits (and announces) at a time.
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500, minimum=1)

@@ -1,0 +1,72 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contacts_project.schema import ERROR_RESPONSES
+
+from .selectors import lists_with_counts
+from .services import ListNameTaken, list_create
+
+
+class ListOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    contactCount = serializers.IntegerField(source="contact_count")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class ListPagination(CursorPagination):
+    ordering = ("created_at", "id")
+    page_size = 100
+
+
+class ListListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+
+        def validate_name(self, value: str) -> str:
+            if "\x00" in value:
+                raise serializers.ValidationError("must not contain NUL characters")
+            return value
+
+    @extend_schema(operation_id="lists_list", responses={200: ListOutputSerializer(many=True), **ERROR_RESPONSES})
+    def get(self, request):
+        paginator = ListPagination()
+        page = paginator.paginate_queryset(lists_with_counts(account_id=request.user.account_id), request, self)
+        return paginator.get_paginated_response(ListOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="lists_create",
+        request=InputSerializer,
+        responses={201: ListOutputSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            created = list_create(account_id=request.user.account_id, name=data.validated_data["name"])
+        except ListNameTaken:
+            raise ValidationError({"name": ["Your account has a list of this name already."]}) from None
+        created.contact_count = 0
+        return Response(ListOutputSerializer(created).data, status=201)
+
+
+class ListDetailApi(APIView):
+    @extend_schema(operation_id="lists_detail", responses={200: ListOutputSerializer, **ERROR_RESPONSES})
+    def get(self, request, list_id):
+        found = lists_with_counts(account_id=request.user.account_id).filter(pk=_uuid_or_none(list_id)).first()
+        if found is None:
+            raise NotFound("No list of your account has this id.")
+        return Response(ListOutputSerializer(found).data)
+
+
+def _uuid_or_none(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,84 @@
+"""Socket authentication: a bearer token (query or header) or the session cookie.
+
+Sets `scope["user"]`; sets `scope["auth_denial"]` to a close code when credentials were
+offered but refused, so the consumer can close with it after accepting.
+"""
+
+import hashlib
+from urllib.parse import parse_qs
+
+from channels.auth import AuthMiddleware
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http.request import split_domain_port, validate_host
+from oauth2_provider.models import get_access_token_model
+
+from .consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+
+SOCKET_SCOPES = ("contacts:read", "contacts:write")
+
+
+def bearer_token(scope) -> str | None:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if query.get("access_token"):
+        return query["access_token"][0]
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            kind, _, token = value.decode("latin-1").partition(" ")
+            if kind.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+@database_sync_to_async
+def token_user(raw: str):
+    """The user a valid token acts for (a client-credentials token: its application's user)."""
+    checksum = hashlib.sha256(raw.encode()).hexdigest()
+    token = (
+        get_access_token_model()
+        .objects.select_related("user", "application__user")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if token is None or token.is_expired():
+        return None, CLOSE_UNAUTHENTICATED
+    if not any(token.allow_scopes([scope]) for scope in SOCKET_SCOPES):
+        return None, CLOSE_FORBIDDEN
+    user = token.user or (token.application.user if token.application else None)
+    if user is None or not user.is_active:
+        return None, CLOSE_UNAUTHENTICATED
+    return user, None
+
+
+def origin_allowed(scope) -> bool:
+    """Cookie auth is only for same-origin pages (a cross-site page would ride the cookie)."""
+    origin = dict(scope.get("headers", [])).get(b"origin")
+    if origin is None:
+        return True  # not a browser: no cookie can be ridden
+    host = origin.decode("latin-1").split("://", 1)[-1]
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    """Runs inside channels' session AuthMiddleware: a bearer token overrides the session."""
+
+    async def __call__(self, scope, receive, send):
+        scope = dict(scope)
+        scope["auth_denial"] = None
+        raw = bearer_token(scope)
+        if raw is not None:
+            user, scope["auth_denial"] = await token_user(raw)
+            scope["user"] = user or AnonymousUser()
+        elif scope["user"].is_authenticated and not origin_allowed(scope):
+            scope["user"] = AnonymousUser()
+            scope["auth_denial"] = CLOSE_FORBIDDEN
+        return await super().__call__(scope, receive, send)
+
+
+def socket_auth_stack(inner):
+    """Cookie and session first (channels), then our bearer-token override."""
+    return CookieMiddleware(SessionMiddleware(AuthMiddleware(TokenAuthMiddleware(inner))))

@@ -1,0 +1,78 @@
+"""Builds and publishes every realtime event: the only code that touches the channel layer.
+
+Events go to one Channels group per user. `running` events travel in chunks (one
+channel-layer message carries many events) because one `group_send` costs milliseconds;
+the consumer turns each event into one WebSocket frame, in order.
+"""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_TYPE = "bulk.events"  # handled by EventsConsumer.bulk_events
+STARTING = "contact_bulk_create_starting"
+RUNNING = "contact_bulk_create_running"
+ENDING = "contact_bulk_create_ending"
+
+# Set when the background work runs inside the server process (embedded default): the
+# in-memory layer lives on the server's event loop, so sends are scheduled onto it.
+_server_loop: asyncio.AbstractEventLoop | None = None
+_published_messages = 0
+_count_lock = threading.Lock()
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def starting(*, job_id: str, list_id: str) -> dict:
+    return {"event": STARTING, "data": {"listId": list_id, "uuid": job_id}}
+
+
+def running(*, job_id: str, index: int, total: int) -> dict:
+    return {"event": RUNNING, "data": {"uuid": job_id, "i": index, "total": total}}
+
+
+def ending(*, job_id: str, created: int, updated: int, failed: int) -> dict:
+    data = {"uuid": job_id, "created": created, "updated": updated}
+    if failed:
+        data["failed"] = failed
+    return {"event": ENDING, "data": data}
+
+
+def publish(*, user_id: int, events: Iterable[dict]) -> None:
+    """Send events to every socket of a user, in order, as few channel-layer messages."""
+    events = list(events)
+    size = settings.REALTIME_EVENTS_PER_MESSAGE
+    for start in range(0, len(events), size):
+        _group_send(user_group(user_id), {"type": MESSAGE_TYPE, "events": events[start : start + size]})
+
+
+def published_messages() -> int:
+    """Channel-layer messages this process has sent (the benchmark reads it)."""
+    return _published_messages
+
+
+def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop
+    _server_loop = loop
+
+
+def _group_send(group: str, message: dict) -> None:
+    global _published_messages
+    layer = get_channel_layer()
+    if _server_loop is not None:
+        asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _server_loop).result(
+            timeout=30
+        )
+    else:
+        async_to_sync(layer.group_send)(group, message)
+    with _count_lock:
+        _published_messages += 1

@@ -1,0 +1,94 @@
+"""Fixtures: a real PostgreSQL test database, the Redis channel layer, and a live service
+(daphne + separate workers started by `manage.py serve`) for end-to-end tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests import factories
+from tests.live import LiveService
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql" or not settings.REDIS_URL:
+        raise pytest.UsageError(
+            "The tests run on PostgreSQL and Redis: set DATABASE_URL=postgres://... and "
+            "REDIS_URL=redis://... (make test sets the local ones)."
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_isolation():
+    """Each test session talks to its own keys in Redis."""
+    prefix = f"contacts-test-{uuid.uuid4().hex[:8]}"
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
+    os.environ["CHANNELS_REDIS_PREFIX"] = prefix
+    yield
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or "postgres"
+    auth = f"{user}:{db['PASSWORD']}" if db.get("PASSWORD") else user
+    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_service(django_db_setup, django_db_blocker, tmp_path_factory):
+    """`manage.py serve` with two separate workers, on the test database and Redis."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "contacts_project.settings.test",
+        "EMBEDDED_WORKER": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path_factory.mktemp("service") / "service.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    service = LiveService(f"http://127.0.0.1:{port}", process, log)
+    try:
+        service.wait_until_up()
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def account(db):
+    return factories.account_make()
+
+
+@pytest.fixture
+def user(account):
+    return factories.user_make(account)
+
+
+@pytest.fixture
+def api(user):
+    """An in-process API client holding a token with both scopes for `user`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.token_make(user)}")
+    return client

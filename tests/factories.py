@@ -1,0 +1,66 @@
+"""Test data: accounts, users, tokens, lists and contacts, created through the models."""
+
+import itertools
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_application_model
+
+from accounts.models import Account, User
+from contacts.models import Contact
+from contacts.normalize import email_key, linkedin_key
+from lists.models import ContactList
+from quotas.models import AccountQuota, UserQuota
+
+_seq = itertools.count(1)
+
+ALL_SCOPES = "contacts:read contacts:write"
+
+
+def account_make(name: str | None = None, *, total_limit: int | None = None) -> Account:
+    account = Account.objects.create(name=name or f"account-{next(_seq)}-{uuid.uuid4().hex[:6]}")
+    if total_limit is not None:
+        AccountQuota.objects.create(account=account, total_limit=total_limit)
+    return account
+
+
+def user_make(account: Account, email: str | None = None, *, connect_daily_limit: int | None = None, **extra) -> User:
+    email = email or f"user{next(_seq)}-{uuid.uuid4().hex[:6]}@example.test"
+    user = User.objects.create_user(username=email, email=email, account=account, password="pw", **extra)
+    if connect_daily_limit is not None:
+        UserQuota.objects.create(user=user, connect_daily_limit=connect_daily_limit)
+    return user
+
+
+def token_make(user: User, scope: str = ALL_SCOPES, *, expires_in: int = 3600) -> str:
+    """A bearer token issued to a client-credentials application acting as `user`."""
+    Application = get_application_model()
+    application = Application.objects.create(
+        name=f"app-{next(_seq)}",
+        user=user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+    )
+    raw = uuid.uuid4().hex + uuid.uuid4().hex
+    get_access_token_model().objects.create(
+        user=None,
+        application=application,
+        token=raw,
+        scope=scope,
+        expires=timezone.now() + timedelta(seconds=expires_in),
+    )
+    return raw
+
+
+def list_make(account: Account, name: str | None = None) -> ContactList:
+    return ContactList.objects.create(account=account, name=name or f"list-{next(_seq)}")
+
+
+def contact_make(account: Account, contact_list: ContactList, owner: User, **fields) -> Contact:
+    fields.setdefault("collected_at", timezone.now())
+    contact = Contact(account=account, list=contact_list, owner=owner, **fields)
+    contact.email_key = email_key(contact.email)
+    contact.linkedin_key = linkedin_key(contact.linkedin_url)
+    contact.save()
+    return contact

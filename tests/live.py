@@ -1,0 +1,68 @@
+"""A live service under test, and real HTTP and WebSocket clients for it."""
+
+import json
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+from websockets.sync.client import connect
+
+from realtime.events import ENDING
+
+EVENT_TIMEOUT = 60  # seconds an awaited event may take before the test fails
+
+
+class LiveService:
+    def __init__(self, base_url: str, process: subprocess.Popen, log: Path):
+        self.base_url = base_url
+        self.ws_url = base_url.replace("http://", "ws://")
+        self.process = process
+        self.log = log
+
+    def wait_until_up(self, timeout: float = 60) -> None:
+        host, port = self.base_url.removeprefix("http://").split(":")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service exited: {self.log.read_text()[-3000:]}")
+            try:
+                socket.create_connection((host, int(port)), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"service not up after {timeout}s: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def http(self, token: str | None = None, **kwargs) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=60, **kwargs)
+
+    def socket(self, *, token: str | None = None, path: str = "/ws/", **kwargs):
+        url = f"{self.ws_url}{path}"
+        if token:
+            url += f"?access_token={token}"
+        return connect(url, open_timeout=10, max_size=None, **kwargs)
+
+
+def frames_until_ending(ws, job_id: str, timeout: float = EVENT_TIMEOUT) -> list[dict]:
+    """Every event received on `ws`, whatever its job, up to and including `job_id`'s ending."""
+    received = []
+    deadline = time.monotonic() + timeout
+    while True:
+        event = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
+        received.append(event)
+        if event["event"] == ENDING and event["data"]["uuid"] == job_id:
+            return received
+
+
+def job_events(ws, job_id: str, timeout: float = EVENT_TIMEOUT) -> list[dict]:
+    """The events of one job received on `ws`, up to and including its `ending`."""
+    return [e for e in frames_until_ending(ws, job_id, timeout) if e["data"]["uuid"] == job_id]

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,6 +9,7 @@ from .selectors import quota_connect_state, quota_total_state
 
 
 class QuotaApi(APIView):
+    @extend_schema_serializer(component_name="Quotas")
     class OutputSerializer(serializers.Serializer):
         class State(serializers.Serializer):
             limit = serializers.IntegerField(allow_null=True, help_text="null: unlimited")

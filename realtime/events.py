@@ -16,6 +16,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+SEND_TIMEOUT = 10  # seconds; a stalled channel layer must not hold a request or a job
 MESSAGE_TYPE = "bulk.events"  # handled by EventsConsumer.bulk_events
 STARTING = "contact_bulk_create_starting"
 RUNNING = "contact_bulk_create_running"
@@ -66,13 +67,22 @@ def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _group_send(group: str, message: dict) -> None:
+    """Send one message; a channel-layer failure is logged, never raised: events are
+    notifications, and the data they describe is already committed."""
     global _published_messages
     layer = get_channel_layer()
-    if _server_loop is not None:
-        asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _server_loop).result(
-            timeout=30
-        )
-    else:
-        async_to_sync(layer.group_send)(group, message)
+    try:
+        if _server_loop is not None:
+            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _server_loop)
+            future.result(timeout=SEND_TIMEOUT)
+        else:
+            async_to_sync(_send_with_timeout)(layer, group, message)
+    except Exception:
+        logger.exception("Could not publish %s events to %s", len(message["events"]), group)
+        return
     with _count_lock:
         _published_messages += 1
+
+
+async def _send_with_timeout(layer, group: str, message: dict) -> None:
+    await asyncio.wait_for(layer.group_send(group, message), timeout=SEND_TIMEOUT)

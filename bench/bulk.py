@@ -1,0 +1,254 @@
+"""Benchmark of the bulk route end to end, against the raw PostgreSQL floor and the naive ORM path.
+
+Starts the service as `make run` would (manage.py serve, PostgreSQL + Redis, one separate
+worker) on a database of its own, then prints one table and the ratio lines.
+    .venv/bin/python bench/bulk.py [--sizes 100,1000,10000] [--repeat 5]
+"""
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+import redis
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+DB = "contacts_bench"
+LOG = Path(os.environ.get("BENCH_LOG", "/tmp/contacts-bench-service.log"))
+
+
+def contact(i: int, tag: str) -> dict:
+    return {
+        "email": f"person{i}@bench.test",
+        "firstName": f"First{i}", "lastName": f"Last{i} {tag}",
+        "companyName": f"Company {i % 997}", "companyIndustry": "Software",
+        "companySize": "11-50", "companyDescription": "Makes things " * 8,
+        "companyWebsite": f"https://company{i % 997}.example.com",
+        "city": "Paris", "country": "France", "zipcode": "75001", "language": "fr",
+        "mobilePhone": "+33600000000", "phone": "+33100000000",
+        "pictureUrl": f"https://pictures.example.com/{i}.png", "jobTitle": "Engineer",
+        "linkedinUrl": f"https://www.linkedin.com/in/person-{i}",
+        "collectedAt": "2026-11-01T10:00:00Z", "source": "api",
+        "vars": {"tag": tag, "rank": i},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def reset_database() -> None:
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+
+
+class Service:
+    def __init__(self):
+        self.port = free_port()
+        self.env = {
+            **os.environ, "DATABASE_URL": f"{PG}/{DB}", "REDIS_URL": REDIS_URL,
+            "CHANNELS_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "contacts_project.settings.base",
+        }
+        self.manage([ "migrate", "--noinput", "-v0"])
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(self.port), "--workers", "1"],
+            cwd=ROOT, env=self.env, stdout=open(LOG, "wb"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def manage(self, args: list[str]) -> str:
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+                              check=True, capture_output=True, text=True).stdout
+
+    def token(self, account: str) -> str:
+        client = json.loads(self.manage(["create_api_client", "--account", account, "--email", f"{account}@bench.test"]))
+        return httpx.post(f"{self.base}/o/token/", data={
+            "grant_type": "client_credentials", "client_id": client["client_id"],
+            "client_secret": client["client_secret"]}).json()["access_token"]
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        """VmHWM (peak resident set) of each child process: daphne and the worker."""
+        peaks = {}
+        for pid in subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split():
+            status = Path(f"/proc/{pid}/status").read_text()
+            cmd = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+            name = "server" if "daphne" in cmd else "worker"
+            hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+            peaks[name] = max(peaks.get(name, 0), int(hwm.split()[1]) / 1024)
+        return peaks
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def layer_messages(r: redis.Redis) -> int:
+    """Channel-layer messages sent: channels-redis reads the group's members (one ZRANGE)
+    once per group_send, and nothing else it does runs ZRANGE."""
+    return r.info("commandstats").get("cmdstat_zrange", {}).get("calls", 0)
+
+
+def run_job(service: Service, token: str, contacts: list[dict], list_name: str, r: redis.Redis) -> dict:
+    with connect(f"ws://127.0.0.1:{service.port}/ws/?access_token={token}", max_size=None) as ws:
+        before = layer_messages(r)
+        start = time.perf_counter()
+        response = httpx.post(f"{service.base}/api/v1/contacts/bulk", json={"list": {"name": list_name}, "contacts": contacts},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=120)
+        accepted = time.perf_counter() - start
+        assert response.status_code == 202, response.text
+        job = response.json()["uuid"]
+        frames = 0
+        while True:
+            event = json.loads(ws.recv(timeout=300))
+            if event["data"]["uuid"] != job:
+                continue
+            frames += 1
+            if event["event"] == "contact_bulk_create_ending":
+                break
+        ended = time.perf_counter() - start
+    return {"accepted": accepted, "ended": ended, "frames": frames,
+            "messages": layer_messages(r) - before, "ending": event["data"]}
+
+
+def raw_floor(contacts: list[dict]) -> float:
+    """COPY the rows into a temp table, then one INSERT ... ON CONFLICT DO UPDATE."""
+    cols = ["email_key", "email", "first_name", "last_name", "company_name", "company_industry", "company_size",
+            "company_description", "company_website", "city", "country", "zipcode", "language", "mobile_phone",
+            "phone", "picture_url", "job_title", "linkedin_url", "source", "vars"]
+    with psycopg.connect(f"{PG}/{DB}", autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS floor_contact (id bigserial primary key, account_id int, "
+                     + ", ".join(f"{c} {'jsonb' if c == 'vars' else 'text'}" for c in cols)
+                     + ", UNIQUE (account_id, email_key))")
+        conn.execute("TRUNCATE floor_contact")
+        half = contacts[: len(contacts) // 2]
+        for batch, label in ((half, "seed"), (contacts, "timed")):
+            start = time.perf_counter()
+            with conn.transaction():
+                conn.execute("CREATE TEMP TABLE incoming (LIKE floor_contact INCLUDING DEFAULTS) ON COMMIT DROP")
+                with conn.cursor().copy(f"COPY incoming (account_id, {', '.join(cols)}) FROM STDIN") as copy:
+                    for c in batch:
+                        copy.write_row([1, c["email"].lower(), c["email"], c["firstName"], c["lastName"], c["companyName"],
+                                        c["companyIndustry"], c["companySize"], c["companyDescription"], c["companyWebsite"],
+                                        c["city"], c["country"], c["zipcode"], c["language"], c["mobilePhone"], c["phone"],
+                                        c["pictureUrl"], c["jobTitle"], c["linkedinUrl"], c["source"], json.dumps(c["vars"])])
+                updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c != "email_key")
+                conn.execute(f"INSERT INTO floor_contact (account_id, {', '.join(cols)}) "
+                             f"SELECT account_id, {', '.join(cols)} FROM incoming "
+                             f"ON CONFLICT (account_id, email_key) DO UPDATE SET {updates} RETURNING (xmax = 0)").fetchall()
+            elapsed = time.perf_counter() - start
+    return elapsed
+
+
+def naive(service: Service, n: int) -> float:
+    """update_or_create per contact through the ORM (what a first version would do)."""
+    code = f"""
+import time, json, sys
+from django.utils import timezone
+from accounts.models import Account
+from contacts.models import Contact
+from contacts.normalize import email_key, linkedin_key
+from lists.models import ContactList
+sys.path.insert(0, "bench")
+from bulk import contact
+account = Account.objects.create(name="naive-" + str(time.time()))
+user = account.users.model.objects.create(username="naive" + str(time.time()), account=account)
+lst = ContactList.objects.create(account=account, name="naive")
+def fields(c):
+    return dict(first_name=c["firstName"], last_name=c["lastName"], company_name=c["companyName"], city=c["city"],
+                company_description=c["companyDescription"], job_title=c["jobTitle"], linkedin_url=c["linkedinUrl"],
+                linkedin_key=linkedin_key(c["linkedinUrl"]), email=c["email"], vars=c["vars"], list=lst, owner=user,
+                collected_at=timezone.now())
+rows = [contact(i, "naive") for i in range({n})]
+for c in rows[: {n} // 2]:
+    Contact.objects.update_or_create(account=account, email_key=email_key(c["email"]), defaults=fields(c))
+start = time.perf_counter()
+for c in rows:
+    Contact.objects.update_or_create(account=account, email_key=email_key(c["email"]), defaults=fields(c))
+print(time.perf_counter() - start)
+"""
+    return float(service.manage(["shell", "-c", code]).strip().splitlines()[-1])
+
+
+def concurrency(service: Service, accounts: int, n: int, r: redis.Redis) -> tuple[float, int]:
+    tokens = [service.token(f"conc{i}-{uuid.uuid4().hex[:4]}") for i in range(accounts)]
+    results = [None] * accounts
+
+    def one(i):
+        results[i] = run_job(service, tokens[i], [contact(k, f"c{i}") for k in range(n)], "conc", r)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(accounts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, sum(res["frames"] for res in results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    reset_database()
+    service = Service()
+    r = redis.Redis.from_url(REDIS_URL)
+    rows = []
+    try:
+        for n in sizes:
+            runs = []
+            for rep in range(args.repeat):
+                token = service.token(f"bench-{n}-{rep}-{uuid.uuid4().hex[:4]}")
+                contacts = [contact(i, "v2") for i in range(n)]
+                run_job(service, token, [contact(i, "v1") for i in range(n // 2)], "bench", r)  # half exist
+                runs.append(run_job(service, token, contacts, "bench", r))
+            floor = statistics.median(raw_floor([contact(i, "v2") for i in range(n)]) for _ in range(args.repeat))
+            med = {k: statistics.median(run[k] for run in runs) for k in ("accepted", "ended")}
+            rows.append((n, med["accepted"], med["ended"], runs[-1]["frames"], runs[-1]["messages"], floor, runs[-1]["ending"]))
+        peaks = service.peak_rss_mb()
+        naive_1k = naive(service, 1000)
+        conc_time, conc_frames = concurrency(service, 8, 1000, r)
+    finally:
+        service.stop()
+
+    print(f"{'N':>6} {'202 (s)':>9} {'ending (s)':>11} {'frames':>7} {'layer msgs':>11} {'raw floor (s)':>14} {'per contact (ms)':>17}  ending")
+    for n, acc, end, frames, msgs, floor, ending in rows:
+        print(f"{n:>6} {acc:>9.3f} {end:>11.3f} {frames:>7} {msgs:>11} {floor:>14.3f} {1000 * end / n:>17.3f}  {ending}")
+    print(f"peak RSS (MB): server {peaks.get('server', 0):.0f}, worker {peaks.get('worker', 0):.0f}")
+    print(f"naive update_or_create: 1,000 contacts in {naive_1k:.2f} s; scaled to 10k: {naive_1k * 10:.1f} s")
+    print(f"concurrency: 8 accounts x 1,000 contacts at once: {conc_time:.2f} s, {conc_frames} frames (expected {8 * 1002})")
+    big = [row for row in rows if row[0] == 10000]
+    if big:
+        _, _, e2e, _, _, floor, _ = big[0]
+        print(f"e2e_10k / raw_floor_10k = {e2e / floor:.1f}")
+        print(f"naive_10k / e2e_10k = {naive_1k * 10 / e2e:.1f}")
+
+
+if __name__ == "__main__":
+    main()

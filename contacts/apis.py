@@ -4,17 +4,24 @@ import json
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts_project.schema import ERROR_RESPONSES, QuotaErrorSerializer
+from contacts_project.pagination import CursorPagination
+from contacts_project.schema import BULK_EVENTS_DESCRIPTION, ERROR_RESPONSES, QuotaErrorSerializer
 
 from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse
 from .fields import CONTACT_FIELDS
+from .normalize import linkedin_key
 from .selectors import bulk_job_find, contact_find, contacts_filtered
 from .services import BulkFlags, bulk_job_create
 
@@ -41,14 +48,32 @@ def bulk_flags(query) -> BulkFlags:
     return BulkFlags(**values)
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def json_body(request):
     try:
-        return json.loads(request.body)
+        return json.loads(request.body, parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BodyProblems([{"field": "body", "message": f"is not valid JSON: {exc}"}]) from None
 
 
+class UnparsedJSONParser(JSONParser):
+    """Accepts JSON without parsing it: the view parses it once, with `json_body`.
+
+    Otherwise DRF parses the body as soon as the OAuth2 authentication reads `request.POST`,
+    before the view, and answers invalid JSON with an error that names no field.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
 class ContactBulkCreateApi(APIView):
+    parser_classes = [UnparsedJSONParser]
+
+    @extend_schema_serializer(component_name="BulkAccepted")
     class OutputSerializer(serializers.Serializer):
         uuid = serializers.UUIDField(source="pk")
         listId = serializers.UUIDField(source="list_id")
@@ -63,6 +88,7 @@ class ContactBulkCreateApi(APIView):
     @extend_schema(
         operation_id="contacts_bulk_create",
         summary="Create and update up to 10,000 contacts; progress goes out over /ws/",
+        description=BULK_EVENTS_DESCRIPTION,
         parameters=[
             OpenApiParameter(name, OpenApiTypes.BOOL, description=text, default=False)
             for name, text in (
@@ -81,6 +107,7 @@ class ContactBulkCreateApi(APIView):
 
 
 class BulkJobDetailApi(APIView):
+    @extend_schema_serializer(component_name="BulkJob")
     class OutputSerializer(serializers.Serializer):
         class RowError(serializers.Serializer):
             index = serializers.IntegerField(required=False)
@@ -97,7 +124,8 @@ class BulkJobDetailApi(APIView):
         status = serializers.CharField()
         errors = serializers.SerializerMethodField()
 
-        def get_errors(self, job) -> list[RowError]:
+        @extend_schema_field(RowError(many=True))
+        def get_errors(self, job):
             if job.failure_reason:
                 return [*job.errors, {"message": job.failure_reason}]
             return job.errors
@@ -134,8 +162,6 @@ ContactOutputSerializer = _contact_output_serializer()
 
 
 class ContactPagination(CursorPagination):
-    ordering = ("created_at", "id")
-    page_size = 100
     max_page_size = 1000
     page_size_query_param = "pageSize"
 
@@ -146,6 +172,13 @@ class ContactListApi(APIView):
         email = serializers.CharField(required=False, max_length=254)
         linkedinUrl = serializers.CharField(required=False, max_length=2048)
         owner = serializers.CharField(required=False, max_length=254)
+
+        def validate_linkedinUrl(self, value: str) -> str:
+            try:
+                linkedin_key(value)  # raises on what urlsplit cannot read (bad port, bad IPv6)
+            except ValueError:
+                raise serializers.ValidationError("Must be a valid URL.") from None
+            return value
 
     @extend_schema(
         operation_id="contacts_list",

@@ -5,6 +5,7 @@ as `{"index", "field", "message"}` entries; what needs the database (the list, t
 is checked by the service.
 """
 
+import math
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
@@ -50,6 +51,17 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _storable(text: str) -> bool:
+    """Whether PostgreSQL can hold the text: no NUL, no lone surrogate (a JSON escape can carry one)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _valid_email(value: str) -> str:
     try:
         _email_validator(value)
@@ -88,22 +100,30 @@ def _parse_collected_at(value: Any) -> datetime:
         if len(value) == 10:
             return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # In UTC, as stored: an offset that pushes the instant out of years 1-9999 is refused
+        # here, since such a value could be written but never read back.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise _problem("must be an ISO 8601 date or date-time string") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _valid_vars(value: dict) -> dict:
     if len(value) > VARS_MAX_KEYS:
         raise _problem(f"must have at most {VARS_MAX_KEYS} keys")
     for key, item in value.items():
-        if not key or len(key) > VARS_MAX_KEY_LENGTH or "\x00" in key:
-            raise _problem(f"keys must be 1 to {VARS_MAX_KEY_LENGTH} characters without NUL")
+        if not key or len(key) > VARS_MAX_KEY_LENGTH or not _storable(key):
+            raise _problem(
+                f"keys must be 1 to {VARS_MAX_KEY_LENGTH} characters of valid Unicode without NUL"
+            )
         if item is not None and type(item) not in (str, int, float, bool):
             raise _problem(f"value of {key!r} must be a string, number, boolean or null")
-        if isinstance(item, str) and (len(item) > VARS_MAX_VALUE_LENGTH or "\x00" in item):
+        if isinstance(item, float) and not math.isfinite(item):
+            # 1e400 parses as infinity, which JSON (and PostgreSQL's jsonb) cannot hold.
+            raise _problem(f"value of {key!r} must be a finite number")
+        if isinstance(item, str) and (len(item) > VARS_MAX_VALUE_LENGTH or not _storable(item)):
             raise _problem(
-                f"value of {key!r} must be at most {VARS_MAX_VALUE_LENGTH} characters without NUL"
+                f"value of {key!r} must be at most {VARS_MAX_VALUE_LENGTH} characters "
+                "of valid Unicode without NUL"
             )
     return value
 
@@ -175,14 +195,12 @@ class ListRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: StrictStr | None = Field(default=None, max_length=64)
-    name: StrictStr | None = Field(default=None, min_length=1, max_length=200)
+    name: _text(200) = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_of(self):
         if (self.id is None) == (self.name is None):
             raise _problem("must have exactly one of id or name")
-        if self.name is not None:
-            _no_nul(self.name)
         return self
 
 
@@ -226,11 +244,18 @@ def _problems(exc: ValidationError) -> list[dict]:
 def _problem_entry(loc: tuple, kind: str, message: str) -> dict:
     message = _MESSAGES.get(kind, message)
     if len(loc) >= 2 and loc[0] == "contacts" and isinstance(loc[1], int):
-        field = str(loc[2]) if len(loc) > 2 else "email"  # a row-level problem: the missing key
+        if len(loc) > 2:
+            field = str(loc[2])
+        else:  # the row itself: missing both keys (our check), or not a valid object
+            field = "email" if kind == "invalid" else "contacts"
         if field == "vars" and len(loc) > 3:
             field = f"vars.{loc[3]}"
         return {"index": loc[1], "field": field, "message": message}
-    return {"field": str(loc[0]) if loc else "body", "message": message}
+    return {"field": ".".join(map(str, loc)) if loc else "body", "message": message}
 
 
-_MESSAGES = {"extra_forbidden": "is not a known field", "missing": "is required"}
+_MESSAGES = {
+    "extra_forbidden": "is not a known field",
+    "missing": "is required",
+    "model_type": "must be a JSON object",
+}

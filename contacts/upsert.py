@@ -132,8 +132,10 @@ def _update_contact(contact: Contact, row: dict, options: UpsertOptions) -> None
         contact.collected_at = row["collected_at"]
     if options.move_to_list:
         contact.list_id = options.list_id
-    if options.replace_owner:
-        contact.owner_id = row.get("owner_id", options.caller_id)
+    # Without an `owner` field there is nothing to replace the owner by: the caller is the
+    # default owner of created contacts only, like every other default.
+    if options.replace_owner and "owner_id" in row:
+        contact.owner_id = row["owner_id"]
 
 
 def _copy_fields(contact: Contact, row: dict) -> None:

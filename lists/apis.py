@@ -1,10 +1,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from contacts_project.pagination import CursorPagination
 from contacts_project.schema import ERROR_RESPONSES
 
 from .selectors import lists_with_counts
@@ -18,14 +18,10 @@ class ListOutputSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at")
 
 
-class ListPagination(CursorPagination):
-    ordering = ("created_at", "id")
-    page_size = 100
-
-
 class ListListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=200)
+        # Kept as sent: the bulk route finds a list by its exact name.
+        name = serializers.CharField(max_length=200, trim_whitespace=False)
 
         def validate_name(self, value: str) -> str:
             if "\x00" in value:
@@ -34,7 +30,7 @@ class ListListCreateApi(APIView):
 
     @extend_schema(operation_id="lists_list", responses={200: ListOutputSerializer(many=True), **ERROR_RESPONSES})
     def get(self, request):
-        paginator = ListPagination()
+        paginator = CursorPagination()
         page = paginator.paginate_queryset(lists_with_counts(account_id=request.user.account_id), request, self)
         return paginator.get_paginated_response(ListOutputSerializer(page, many=True).data)
 

@@ -1,17 +1,22 @@
 """Test data: accounts, users, tokens, lists and contacts, created through the models."""
 
+import asyncio
+import contextlib
 import itertools
 import uuid
 from datetime import timedelta
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 
 from accounts.models import Account, User
 from contacts.models import Contact
 from contacts.normalize import email_key, linkedin_key
 from lists.models import ContactList
 from quotas.models import AccountQuota, UserQuota
+from realtime.events import ENDING, user_group
 
 _seq = itertools.count(1)
 
@@ -64,3 +69,58 @@ def contact_make(account: Account, contact_list: ContactList, owner: User, **fie
     contact.linkedin_key = linkedin_key(contact.linkedin_url)
     contact.save()
     return contact
+
+
+def oauth_application_make(
+    user: User | None = None, *, redirect_uri: str, confidential: bool = False
+) -> tuple[AbstractApplication, str]:
+    """An authorization-code application (a third-party app) and its raw client secret."""
+    Application = get_application_model()
+    secret = uuid.uuid4().hex + uuid.uuid4().hex
+    application = Application.objects.create(
+        name=f"third-party-{next(_seq)}",
+        user=user,
+        client_type=Application.CLIENT_CONFIDENTIAL if confidential else Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=redirect_uri,
+        client_secret=secret,
+    )
+    return application, secret
+
+
+def api_client_make(user: User, scope: str = ALL_SCOPES):
+    """An in-process API client holding a fresh bearer token of `user`."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_make(user, scope)}")
+    return client
+
+
+@contextlib.contextmanager
+def events_subscribed(user: User):
+    """A new channel of the real channel layer, in `user`'s event group while the block runs."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)("test-events.")
+    async_to_sync(layer.group_add)(user_group(user.pk), channel)
+    try:
+        yield channel
+    finally:
+        async_to_sync(layer.group_discard)(user_group(user.pk), channel)
+
+
+def events_next_message(channel: str, timeout: float = 10) -> dict:
+    """The next channel-layer message queued on `channel` (fails after `timeout` seconds)."""
+
+    async def receive():
+        return await asyncio.wait_for(get_channel_layer().receive(channel), timeout)
+
+    return async_to_sync(receive)()
+
+
+def events_until_ending(channel: str, job_id: str, timeout: float = 10) -> list[dict]:
+    """Every event queued on `channel`, up to and including the `ending` of `job_id`."""
+    received = []
+    while not any(e["event"] == ENDING and e["data"]["uuid"] == job_id for e in received):
+        received += events_next_message(channel, timeout)["events"]
+    return received

@@ -1,14 +1,19 @@
+import argparse
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import UserInAnotherAccount, api_client_create
+from accounts.services import ApiClientRefused, api_client_create
 
 
 def _quota(value: str) -> int:
-    number = int(value)
+    # ArgumentTypeError: argparse shows its message (a ValueError would read "invalid _quota value").
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
     if number < 0:
-        raise ValueError("a quota is zero or more")
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {number}")
     return number
 
 
@@ -32,6 +37,6 @@ class Command(BaseCommand):
                 total_quota=options["total_quota"],
                 connect_daily_quota=options["connect_daily_quota"],
             )
-        except UserInAnotherAccount as exc:
+        except ApiClientRefused as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(client))

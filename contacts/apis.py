@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -186,6 +186,11 @@ class ContactListApi(APIView):
         responses={200: ContactOutputSerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request):
+        known = {*self.FilterSerializer().fields, "cursor", ContactPagination.page_size_query_param}
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            # A misspelt filter must not silently return every contact.
+            raise ValidationError({name: ["is not a known query parameter"] for name in unknown})
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data

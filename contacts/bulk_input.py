@@ -80,7 +80,10 @@ def _valid_url(value: str) -> str:
 
 def _valid_linkedin(value: str) -> str:
     _valid_url(value)
-    host = (linkedin_key(value) or "").split("/")[0].split(":")[0]
+    try:
+        host = (linkedin_key(value) or "").split("/")[0].split(":")[0]
+    except ValueError:  # a port out of range
+        raise _problem("must be a valid http(s) URL") from None
     if host != "linkedin.com" and not host.endswith(".linkedin.com"):
         raise _problem("must be a linkedin.com URL")
     return value

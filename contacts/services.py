@@ -14,6 +14,8 @@ from accounts.models import Account, User
 
 from lists.selectors import list_find, list_find_by_name
 from lists.services import list_get_or_create
+from quotas.exceptions import QuotaExceeded
+from quotas.selectors import quota_connect_state, quota_total_state
 from quotas.services import connect_usage_add, quota_check
 from realtime import events
 
@@ -21,7 +23,7 @@ from .bulk_input import BodyProblems, BulkRequest
 from .fields import FIELDS_BY_API
 from .models import BulkJob, Contact
 from .tasks import bulk_job_enqueue, bulk_job_release
-from .upsert import ContactImage, UpsertOptions, row_keys
+from .upsert import ContactImage, RowOutcome, UpsertOptions, row_keys
 
 logger = logging.getLogger(__name__)
 
@@ -132,18 +134,21 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         # reservations that cannot interleave with creations.
         Account.objects.select_for_update().get(pk=job.account_id)
         image = ContactImage.of(_contacts_matching(job.account_id, *row_keys(rows)))
+        budget = CreationBudget(job)
         touched: dict = {}
         created_ids = set()
         errors, updated, connect_created = [], 0, 0
         for offset, row in enumerate(rows):
-            outcome = image.apply(row, options)
+            creates = image.match(row) is None
+            connect = creates and row.get("source") == "connect"
+            outcome = image.apply(row, options) if not creates or budget.take(connect) else budget.refusal()
             if outcome.problem:
                 errors.append({"index": start + offset, **outcome.problem})
                 continue
             touched[outcome.contact.pk] = outcome.contact
             if outcome.created:
                 created_ids.add(outcome.contact.pk)
-                connect_created += row.get("source") == "connect"
+                connect_created += connect
             else:
                 updated += 1
         _contacts_write(image, touched, created_ids)
@@ -154,9 +159,57 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         job.failed += len(errors)
         job.connect_created += connect_created
         job.errors = job.errors + errors
-        job.save(
-            update_fields=["processed", "created", "updated", "failed", "connect_created", "errors"]
-        )
+        job.save(update_fields=["processed", "created", "updated", "failed", "connect_created", "errors"])
+
+
+class CreationBudget:
+    """Creations a chunk may make: the job's reservation, then whatever room the quotas have.
+
+    A job can create more than it reserved when an earlier job moved a key away from a
+    contact it was to update; those creations must fit the quotas as they are now."""
+
+    def __init__(self, job: BulkJob):
+        self.job = job
+        self.reserved = max(job.reserved_creates - job.created, 0)
+        self.reserved_connect = max(job.reserved_connect_creates - job.connect_created, 0)
+        self.room: int | None = None
+        self.connect_room: int | None = None
+        self.refused_reason = ""
+
+    def take(self, connect: bool) -> bool:
+        if connect and not self._take_connect():
+            return False
+        if self.reserved:
+            self.reserved -= 1
+            return True
+        if self.room is None:
+            state = quota_total_state(account_id=self.job.account_id)
+            self.room = UNLIMITED if state.limit is None else max(state.limit - state.used, 0)
+        if self.room <= 0:
+            self.refused_reason = QuotaExceeded.TOTAL
+            return False
+        self.room -= 1
+        return True
+
+    def _take_connect(self) -> bool:
+        if self.reserved_connect:
+            self.reserved_connect -= 1
+            return True
+        if self.connect_room is None:
+            state = quota_connect_state(user_id=self.job.user_id)
+            self.connect_room = UNLIMITED if state.limit is None else max(state.limit - state.used, 0)
+        if self.connect_room <= 0:
+            self.refused_reason = QuotaExceeded.CONNECT
+            return False
+        self.connect_room -= 1
+        return True
+
+    def refusal(self) -> RowOutcome:
+        message = f"{self.refused_reason}: no room left under the quota to create this contact"
+        return RowOutcome(problem={"message": message})
+
+
+UNLIMITED = 10**12
 
 
 def _contacts_write(image: ContactImage, touched: dict, created_ids: set) -> None:

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -24,6 +24,8 @@ def api_exception_handler(exc, context):
         return None
     if isinstance(exc, ValidationError):
         response.data = {"errors": _field_errors(exc.detail)}
+    elif isinstance(exc, ParseError):
+        response.data = {"errors": [{"field": "body", "message": str(exc.detail)}]}
     elif isinstance(exc, APIException):
         response.data = {"errors": [{"message": str(exc.detail)}]}
     return response

@@ -58,3 +58,10 @@ def test_swagger_ui_loads_its_assets_from_this_service(client, db):
     assert assets and all(asset.startswith("/static/") for asset in assets)
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+
+
+def test_schema_is_a_valid_openapi_document(schema):
+    from drf_spectacular.validation import validate_schema
+
+    validate_schema(schema)  # raises on any violation of the OpenAPI 3.1 meta-schema
+    assert schema["openapi"].startswith("3.1")

@@ -345,3 +345,11 @@ def test_unknown_bulk_job_answers_404_with_errors(api, job_id):
 
     assert response.status_code == 404
     assert list(response.json()) == ["errors"]
+
+
+@pytest.mark.django_db
+def test_contacts_misspelt_filter_answers_400_naming_it_rather_than_every_contact(api, account, user, lists):
+    response = api.get("/api/v1/contacts", {"emial": "a@example.test"})
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"field": "emial", "message": "is not a known query parameter"}]}

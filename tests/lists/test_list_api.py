@@ -170,3 +170,13 @@ def test_unknown_list_id_answers_404_with_errors(api, list_id):
     assert response.status_code == 404
     assert list(response.json()) == ["errors"]
     assert response.json()["errors"][0]["message"]
+
+
+@pytest.mark.django_db
+def test_list_create_with_invalid_json_answers_400_on_field_body(api, account):
+    response = api.post("/api/v1/lists", data="{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    [problem] = response.json()["errors"]
+    assert problem["field"] == "body" and "JSON" in problem["message"]
+    assert not ContactList.objects.filter(account=account).exists()

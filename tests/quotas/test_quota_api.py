@@ -169,11 +169,6 @@ def test_unfinished_jobs_reserve_their_creations_against_the_total_quota():
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="contacts/services.py: creations that a queued job's key change causes are not "
-    "reserved nor re-checked when processed (reported; remove this mark once fixed)",
-)
 def test_a_job_whose_match_is_taken_away_by_an_earlier_job_cannot_pass_the_total_quota():
     account = factories.account_make(total_limit=2)
     user = factories.user_make(account)
@@ -187,7 +182,31 @@ def test_a_job_whose_match_is_taken_away_by_an_earlier_job_cannot_pass_the_total
     assert moves_the_url.status_code == matched_by_old_url.status_code == 202
     _process_all_jobs()
 
-    assert Contact.objects.filter(account=account).count() <= 2
+    assert Contact.objects.filter(account=account).count() == 2
+    refused = BulkJob.objects.get(pk=matched_by_old_url.json()["uuid"])
+    assert (refused.status, refused.created, refused.failed) == ("done", 0, 1)
+    assert refused.errors == [
+        {"index": 0, "message": "contact_total_quotas: no room left under the quota to create this contact"}
+    ]
+
+
+@pytest.mark.django_db
+def test_a_job_whose_match_is_taken_away_cannot_pass_the_connect_quota_either():
+    account = factories.account_make()
+    user = factories.user_make(account, connect_daily_limit=0)
+    api = factories.api_client_make(user)
+    held = factories.list_make(account)
+    factories.contact_make(account, held, user, email="a@example.test", linkedin_url="https://www.linkedin.com/in/one")
+    moves_the_url = _bulk(api, [{"email": "a@example.test", "linkedinUrl": "https://www.linkedin.com/in/two"}])
+    matched_by_old_url = _bulk(api, [{"linkedinUrl": "https://www.linkedin.com/in/one", "source": "connect"}])
+    assert moves_the_url.status_code == matched_by_old_url.status_code == 202
+    _process_all_jobs()
+
+    assert not Contact.objects.filter(account=account, source="connect").exists()
+    refused = BulkJob.objects.get(pk=matched_by_old_url.json()["uuid"])
+    assert refused.errors == [
+        {"index": 0, "message": "contact_connect_quotas: no room left under the quota to create this contact"}
+    ]
 
 
 @pytest.mark.django_db

@@ -1,10 +1,12 @@
 """Serve the whole service in the foreground: the ASGI server and the background workers.
 
 With the embedded default (no REDIS_URL) the server process runs the background work
-itself; otherwise `--workers` database task workers run beside it. SIGINT or SIGTERM
-stops all of them; if one of them dies, the others are stopped too.
+itself; otherwise `--workers` database task workers run beside it, and one that dies is
+started again. SIGINT or SIGTERM
+stops all of them; if the server dies, the workers are stopped too.
 """
 
+import logging
 import signal
 import subprocess
 import sys
@@ -13,6 +15,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+logger = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
     help = "Run the ASGI server (daphne) and the background workers until SIGINT/SIGTERM."
@@ -20,17 +24,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=1, help="worker processes (Redis only)")
+        parser.add_argument("--workers", type=int, default=1, help="worker processes (with REDIS_URL)")
 
     def handle(self, *args, host, port, workers, **options):
-        commands = [
-            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "contacts_project.asgi:application"]
+        server_command = [
+            sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "contacts_project.asgi:application"
         ]
-        if not settings.EMBEDDED_WORKER:
-            worker = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
-                      "--interval", str(settings.WORKER_POLL_INTERVAL)]
-            commands += [worker] * workers
-        children = [subprocess.Popen(command) for command in commands]
+        worker_command = [
+            sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+            "--interval", str(settings.WORKER_POLL_INTERVAL),
+        ]
+        server = subprocess.Popen(server_command)
+        worker_count = 0 if settings.EMBEDDED_WORKER else workers
+        worker_list = [subprocess.Popen(worker_command) for _ in range(worker_count)]
         stopping = False
 
         def stop(signum, frame):
@@ -39,13 +45,17 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        self.stdout.write(f"Serving on http://{host}:{port} ({len(children) - 1} separate workers)")
-        while not stopping and all(child.poll() is None for child in children):
+        self.stdout.write(f"Serving on http://{host}:{port} ({worker_count} separate workers)")
+        while not stopping and server.poll() is None:
+            for i, worker in enumerate(worker_list):
+                if worker.poll() is not None:
+                    logger.error("Worker %s exited with %s; starting another", worker.pid, worker.returncode)
+                    worker_list[i] = subprocess.Popen(worker_command)
             time.sleep(0.2)
-        for child in children:
+        for child in [server, *worker_list]:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-        for child in children:
+        for child in [server, *worker_list]:
             try:
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:

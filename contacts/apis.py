@@ -19,9 +19,8 @@ from rest_framework.views import APIView
 from contacts_project.pagination import CursorPagination
 from contacts_project.schema import BULK_EVENTS_DESCRIPTION, ERROR_RESPONSES, QuotaErrorSerializer
 
-from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse
+from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse, http_url
 from .fields import CONTACT_FIELDS
-from .normalize import linkedin_key
 from .selectors import bulk_job_find, contact_find, contacts_filtered
 from .services import BulkFlags, bulk_job_create
 
@@ -174,10 +173,8 @@ class ContactListApi(APIView):
         owner = serializers.CharField(required=False, max_length=254)
 
         def validate_linkedinUrl(self, value: str) -> str:
-            try:
-                linkedin_key(value)  # raises on what urlsplit cannot read (bad port, bad IPv6)
-            except ValueError:
-                raise serializers.ValidationError("Must be a valid URL.") from None
+            if http_url(value) is None:
+                raise serializers.ValidationError("Must be a valid URL.")
             return value
 
     @extend_schema(

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import EmailValidator, URLValidator
+from django.core.validators import EmailValidator
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,7 +22,7 @@ from pydantic import (
     create_model,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, Url
 
 from .fields import (
     CONTACT_FIELDS,
@@ -31,24 +31,15 @@ from .fields import (
     VARS_MAX_KEYS,
     VARS_MAX_VALUE_LENGTH,
 )
-from .normalize import linkedin_key
 
 MAX_CONTACTS = 10_000
 MAX_REPORTED_ERRORS = 1000
 
 _email_validator = EmailValidator()
-_url_validator = URLValidator(schemes=["http", "https"])
 
 
 def _problem(message: str) -> PydanticCustomError:
     return PydanticCustomError("invalid", message)
-
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail at write time.
-    if "\x00" in value:
-        raise _problem("must not contain NUL characters")
-    return value
 
 
 def _storable(text: str) -> bool:
@@ -70,20 +61,32 @@ def _valid_email(value: str) -> str:
     return value
 
 
-def _valid_url(value: str) -> str:
+def http_url(value: str) -> Url | None:
+    """The parsed http(s) URL, or None if `value` is not one (pydantic-core's parser:
+    ~1 µs where Django's URLValidator takes ~20)."""
     try:
-        _url_validator(value)
-    except DjangoValidationError:
-        raise _problem("must be a valid http(s) URL") from None
+        url = Url(value)
+    except ValueError:
+        return None
+    if url.scheme not in ("http", "https") or not url.host or any(c.isspace() for c in value):
+        return None
+    return url
+
+
+def _url(value: str) -> Url:
+    url = http_url(value)
+    if url is None:
+        raise _problem("must be a valid http(s) URL")
+    return url
+
+
+def _valid_url(value: str) -> str:
+    _url(value)
     return value
 
 
 def _valid_linkedin(value: str) -> str:
-    _valid_url(value)
-    try:
-        host = (linkedin_key(value) or "").split("/")[0].split(":")[0]
-    except ValueError:  # a port out of range
-        raise _problem("must be a valid http(s) URL") from None
+    host = _url(value).host.lower()
     if host != "linkedin.com" and not host.endswith(".linkedin.com"):
         raise _problem("must be a linkedin.com URL")
     return value
@@ -137,20 +140,15 @@ def _not_none(value: Any) -> Any:
     return value
 
 
-def _text(max_length: int, *checks) -> Any:
-    return Annotated[
-        StrictStr | None,
-        Field(default=None, max_length=max_length),
-        AfterValidator(lambda v: _checked(v, (_no_nul, *checks))),
-    ]
+# Length and NUL are checked by pydantic-core itself: no Python call per plain text field.
+_NO_NUL = r"^[^\x00]*$"
 
 
-def _checked(value: str | None, checks) -> str | None:
-    if value is None:
-        return None
-    for check in checks:
-        value = check(value)
-    return value
+def _text(max_length: int, check=None) -> Any:
+    text = Annotated[StrictStr, Field(max_length=max_length, pattern=_NO_NUL)]
+    if check is not None:
+        text = Annotated[text, AfterValidator(check)]
+    return Annotated[text | None, Field(default=None)]
 
 
 def _not_null(kind: Any, **field: Any) -> Any:
@@ -258,6 +256,7 @@ def _problem_entry(loc: tuple, kind: str, message: str) -> dict:
 
 
 _MESSAGES = {
+    "string_pattern_mismatch": "must not contain NUL characters",
     "extra_forbidden": "is not a known field",
     "missing": "is required",
     "model_type": "must be a JSON object",

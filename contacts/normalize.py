@@ -1,7 +1,5 @@
 """The one place that turns an email or a LinkedIn URL into the key contacts are matched by."""
 
-from urllib.parse import urlsplit
-
 
 def email_key(email: str | None) -> str | None:
     """Emails match case-insensitively."""
@@ -9,10 +7,17 @@ def email_key(email: str | None) -> str | None:
 
 
 def linkedin_key(url: str | None) -> str | None:
-    """LinkedIn URLs match ignoring scheme, host case, query, fragment and trailing slash."""
+    """LinkedIn URLs match ignoring scheme, host case, query, fragment and trailing slash.
+
+    Plain string operations: this runs for every row of every bulk job."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    port = f":{parts.port}" if parts.port else ""
-    return f"{host}{port}{parts.path.rstrip('/')}"
+    rest = url.strip()
+    scheme_end = rest.find("://")
+    if scheme_end != -1:
+        rest = rest[scheme_end + 3 :]
+    for mark in ("#", "?"):
+        rest = rest.split(mark, 1)[0]
+    host, slash, path = rest.partition("/")
+    host = host.rsplit("@", 1)[-1].lower()  # no user info
+    return f"{host}{slash}{path}".rstrip("/")

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -23,17 +25,12 @@ from .bulk_input import BodyProblems, BulkRequest
 from .fields import FIELDS_BY_API
 from .models import BulkJob, Contact
 from .tasks import bulk_job_enqueue, bulk_job_release
-from .upsert import ContactImage, RowOutcome, UpsertOptions, row_keys
+from .bulk_write import COLUMNS, contacts_write
+from .upsert import ContactImage, RowOutcome, UpsertOptions, row_keys, row_with_keys
 
 logger = logging.getLogger(__name__)
 
 UNKNOWN_LIST = "no list of your account has this id"
-# Contact attributes an update writes (keys, list and owner included).
-_WRITTEN = [
-    f.attr if f.kind != "owner" else "owner_id" for f in FIELDS_BY_API.values()
-] + ["email_key", "linkedin_key", "list_id"]
-
-
 @dataclass(frozen=True)
 class BulkFlags:
     move_to_list: bool = False
@@ -133,7 +130,7 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         # One writer per account at a time: sequential semantics across jobs, and quota
         # reservations that cannot interleave with creations.
         Account.objects.select_for_update().get(pk=job.account_id)
-        image = ContactImage.of(_contacts_matching(job.account_id, *row_keys(rows)))
+        image = ContactImage.of(_contacts_matching(job.account_id, *row_keys(rows), columns=COLUMNS))
         budget = CreationBudget(job)
         touched: dict = {}
         created_ids = set()
@@ -145,13 +142,19 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
             if outcome.problem:
                 errors.append({"index": start + offset, **outcome.problem})
                 continue
-            touched[outcome.contact.pk] = outcome.contact
+            touched[outcome.contact["id"]] = outcome.contact
             if outcome.created:
-                created_ids.add(outcome.contact.pk)
+                created_ids.add(outcome.contact["id"])
                 connect_created += connect
             else:
                 updated += 1
-        _contacts_write(image, touched, created_ids)
+        existing = [c for pk, c in touched.items() if pk not in created_ids]
+        contacts_write(
+            created=[c for pk, c in touched.items() if pk in created_ids],
+            updated=existing,
+            moved=image.moved_keys(existing),
+            now=timezone.now(),
+        )
         connect_usage_add(user_id=job.user_id, count=connect_created)
         job.processed = start + len(rows)
         job.created += len(created_ids)
@@ -212,21 +215,6 @@ class CreationBudget:
 UNLIMITED = 10**12
 
 
-def _contacts_write(image: ContactImage, touched: dict, created_ids: set) -> None:
-    now = timezone.now()
-    existing = [c for pk, c in touched.items() if pk not in created_ids]
-    # Keys that move between contacts are parked first, so no intermediate state of the
-    # updates below breaks a unique constraint.
-    for contact in image.moved_keys(existing):
-        Contact.objects.filter(pk=contact.pk).update(
-            email_key=f"~moving~{contact.pk}", linkedin_key=f"~moving~{contact.pk}"
-        )
-    for contact in existing:
-        values = {attr: getattr(contact, attr) for attr in _WRITTEN}
-        Contact.objects.filter(pk=contact.pk).update(**values, updated_at=now)
-    Contact.objects.bulk_create([touched[pk] for pk in touched if pk in created_ids], batch_size=500)
-
-
 def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
     """Finish the job once (the conditional update elects who sends `ending`)."""
     finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
@@ -242,13 +230,25 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
     )
 
 
-def _contacts_matching(account_id: int, emails: set[str], linkedins: set[str]) -> list[Contact]:
+def _contacts_matching(account_id: int, emails: set[str], linkedins: set[str], *, columns) -> list[dict]:
+    """The account's contacts holding any of these keys, as dicts of `columns`."""
     found: dict = {}
     for keys, field in ((sorted(emails), "email_key"), (sorted(linkedins), "linkedin_key")):
-        for i in range(0, len(keys), 5000):
-            query = Contact.objects.filter(account_id=account_id, **{f"{field}__in": keys[i : i + 5000]})
-            found.update((c.pk, c) for c in query)
+        for condition in _key_conditions(field, keys):
+            query = Contact.objects.filter(condition, account_id=account_id)
+            found.update((c["id"], c) for c in query.values(*columns))
     return list(found.values())
+
+
+def _key_conditions(field: str, keys: list[str]):
+    if not keys:
+        return
+    if connection.vendor == "postgresql":
+        # One array parameter: PostgreSQL plans `= ANY($1)` far faster than 10,000 IN items.
+        yield RawSQL(f"{field} = ANY(%s)", (keys,), output_field=BooleanField())
+        return
+    for i in range(0, len(keys), 5000):  # SQLite's bound-parameter limit
+        yield Q(**{f"{field}__in": keys[i : i + 5000]})
 
 
 def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> tuple[int, int]:
@@ -262,7 +262,8 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
         collected_at_default=timezone.now(),
     )
     loaded = [_row_loaded(row) for row in rows]
-    image = ContactImage.of(_contacts_matching(account_id, *row_keys(loaded)))
+    keys_only = ("id", "email_key", "linkedin_key")
+    image = ContactImage.of(_contacts_matching(account_id, *row_keys(loaded), columns=keys_only))
     creates = connect = 0
     for row in loaded:
         if image.apply(row, options).created:
@@ -307,8 +308,10 @@ def _rows(request: BulkRequest, *, owners: dict[str, int]) -> list[dict]:
 
 
 def _row_loaded(row: dict) -> dict:
+    """A stored row made ready to apply: its date parsed, its keys computed."""
+    row = row_with_keys(row)
     if "collected_at" in row:
-        return {**row, "collected_at": datetime.fromisoformat(row["collected_at"])}
+        row["collected_at"] = datetime.fromisoformat(row["collected_at"])
     return row
 
 

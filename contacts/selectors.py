@@ -46,4 +46,4 @@ def bulk_job_find(*, account_id: int, job_id) -> BulkJob | None:
     pk = _uuid(job_id)
     if pk is None:
         return None
-    return BulkJob.objects.filter(account_id=account_id, pk=pk).defer("rows").first()
+    return BulkJob.objects.filter(account_id=account_id, pk=pk).defer("payload").first()

@@ -17,13 +17,14 @@ from accounts.models import Account, User
 from lists.selectors import list_find, list_find_by_name
 from lists.services import list_get_or_create
 from quotas.exceptions import QuotaExceeded
-from quotas.selectors import quota_connect_state, quota_total_state
+from quotas.selectors import quota_connect_state, quota_limits, quota_total_state
 from quotas.services import connect_usage_add, quota_check
 from realtime import events
 
 from .bulk_input import BodyProblems, BulkRequest
 from .fields import FIELDS_BY_API
 from .models import BulkJob, Contact
+from .payload import payload_pack, payload_unpack
 from .tasks import bulk_job_enqueue, bulk_job_release
 from .bulk_write import COLUMNS, contacts_write
 from .upsert import ContactImage, RowOutcome, UpsertOptions, row_keys, row_with_keys
@@ -47,7 +48,7 @@ def bulk_job_create(*, user: User, request: BulkRequest, flags: BulkFlags) -> Bu
     list_id = _list_id(account_id=account_id, request=request)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
-        creates, connect_creates = _creations(account_id=account_id, user=user, rows=rows, flags=flags)
+        creates, connect_creates = _reservation(account_id=account_id, user=user, rows=rows, flags=flags)
         quota_check(
             account_id=account_id, user_id=user.pk, creates=creates, connect_creates=connect_creates
         )
@@ -59,7 +60,7 @@ def bulk_job_create(*, user: User, request: BulkRequest, flags: BulkFlags) -> Bu
             list_id=list_id,
             move_to_list=flags.move_to_list,
             replace_owner=flags.replace_owner,
-            rows=rows,
+            payload=payload_pack(rows),
             total=len(rows),
             reserved_creates=creates,
             reserved_connect_creates=connect_creates,
@@ -105,7 +106,7 @@ def bulk_job_process(*, job_id) -> None:
         replace_owner=job.replace_owner,
         collected_at_default=job.created_at,
     )
-    rows = [_row_loaded(row) for row in job.rows]
+    rows = [_row_loaded(row) for row in payload_unpack(job.payload)]
     size = settings.BULK_CHUNK_SIZE
     for start in range(job.processed, job.total, size):
         try:
@@ -177,6 +178,7 @@ class CreationBudget:
         self.reserved_connect = max(job.reserved_connect_creates - job.connect_created, 0)
         self.room: int | None = None
         self.connect_room: int | None = None
+        self.limits = None
         self.refused_reason = ""
 
     def take(self, connect: bool) -> bool:
@@ -186,8 +188,7 @@ class CreationBudget:
             self.reserved -= 1
             return True
         if self.room is None:
-            state = quota_total_state(account_id=self.job.account_id)
-            self.room = UNLIMITED if state.limit is None else max(state.limit - state.used, 0)
+            self.room = self._room(self._limits().total, quota_total_state, account_id=self.job.account_id)
         if self.room <= 0:
             self.refused_reason = QuotaExceeded.TOTAL
             return False
@@ -199,13 +200,24 @@ class CreationBudget:
             self.reserved_connect -= 1
             return True
         if self.connect_room is None:
-            state = quota_connect_state(user_id=self.job.user_id)
-            self.connect_room = UNLIMITED if state.limit is None else max(state.limit - state.used, 0)
+            self.connect_room = self._room(self._limits().connect_daily, quota_connect_state, user_id=self.job.user_id)
         if self.connect_room <= 0:
             self.refused_reason = QuotaExceeded.CONNECT
             return False
         self.connect_room -= 1
         return True
+
+    def _limits(self):
+        if self.limits is None:
+            self.limits = quota_limits(account_id=self.job.account_id, user_id=self.job.user_id)
+        return self.limits
+
+    @staticmethod
+    def _room(limit: int | None, state_of, **owner) -> int:
+        if limit is None:
+            return UNLIMITED  # nothing to count
+        state = state_of(**owner)
+        return UNLIMITED if state.limit is None else max(state.limit - state.used, 0)
 
     def refusal(self) -> RowOutcome:
         message = f"{self.refused_reason}: no room left under the quota to create this contact"
@@ -251,6 +263,16 @@ def _key_conditions(field: str, keys: list[str]):
         yield Q(**{f"{field}__in": keys[i : i + 5000]})
 
 
+def _reservation(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> tuple[int, int]:
+    """The creations to reserve: none where no quota limits them (planning costs a query
+    per key and a pass over the rows, worth paying only when a quota needs the count)."""
+    limits = quota_limits(account_id=account_id, user_id=user.pk)
+    connect_limited = limits.connect_daily is not None and any(r.get("source") == "connect" for r in rows)
+    if limits.total is None and not connect_limited:
+        return 0, 0
+    return _creations(account_id=account_id, user=user, rows=rows, flags=flags)
+
+
 def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> tuple[int, int]:
     """How many contacts the rows would create (and how many with source `connect`) now."""
     options = UpsertOptions(
@@ -287,24 +309,20 @@ def _rows(request: BulkRequest, *, owners: dict[str, int]) -> list[dict]:
     """The contacts as JSON-ready rows of model attributes; raise BodyProblems for unknown owners."""
     rows, problems = [], []
     for index, contact in enumerate(request.contacts):
-        row = {}
-        for name in contact.model_fields_set:
-            value = getattr(contact, name)
-            if name == "owner":
-                if value.lower() not in owners:
-                    problems.append(
-                        {"index": index, "field": "owner", "message": "no user of your account has this email"}
-                    )
-                    continue
-                row["owner_id"] = owners[value.lower()]
-            elif isinstance(value, datetime):
-                row[FIELDS_BY_API[name].attr] = value.isoformat()
-            else:
-                row[FIELDS_BY_API[name].attr] = value
+        given = contact.model_dump(mode="json", exclude_unset=True)
+        row = {_ATTRS[name]: value for name, value in given.items() if name != "owner"}
+        if "owner" in given:
+            owner_id = owners.get(given["owner"].lower())
+            if owner_id is None:
+                problems.append({"index": index, "field": "owner", "message": "no user of your account has this email"})
+            row["owner_id"] = owner_id
         rows.append(row)
     if problems:
         raise BodyProblems(problems)
     return rows
+
+
+_ATTRS = {name: field.attr for name, field in FIELDS_BY_API.items()}
 
 
 def _row_loaded(row: dict) -> dict:

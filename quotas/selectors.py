@@ -10,13 +10,26 @@ from accounts.models import Account, User
 
 from contacts.models import BulkJob, Contact
 
-from .models import ConnectUsage
+from .models import AccountQuota, ConnectUsage, UserQuota
 
 
 @dataclass(frozen=True)
 class QuotaState:
     limit: int | None
     used: int
+
+
+@dataclass(frozen=True)
+class QuotaLimits:
+    total: int | None
+    connect_daily: int | None
+
+
+def quota_limits(*, account_id: int, user_id: int) -> QuotaLimits:
+    """The limits alone (None: unlimited), without counting anything."""
+    total = AccountQuota.objects.filter(account_id=account_id).values_list("total_limit", flat=True).first()
+    connect = UserQuota.objects.filter(user_id=user_id).values_list("connect_daily_limit", flat=True).first()
+    return QuotaLimits(total=total, connect_daily=connect)
 
 
 def utc_today() -> date:

@@ -200,4 +200,4 @@ LOGGING = {
 }
 
 # Rows a bulk job commits (and announces) at a time.
-BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500, minimum=1)
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 1000, minimum=1)

@@ -6,6 +6,7 @@ is checked by the service.
 """
 
 import math
+import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
@@ -61,6 +62,9 @@ def _valid_email(value: str) -> str:
     return value
 
 
+_WHITESPACE = re.compile(r"\s")
+
+
 def http_url(value: str) -> Url | None:
     """The parsed http(s) URL, or None if `value` is not one (pydantic-core's parser:
     ~1 µs where Django's URLValidator takes ~20)."""
@@ -68,7 +72,7 @@ def http_url(value: str) -> Url | None:
         url = Url(value)
     except ValueError:
         return None
-    if url.scheme not in ("http", "https") or not url.host or any(c.isspace() for c in value):
+    if url.scheme not in ("http", "https") or not url.host or _WHITESPACE.search(value):
         return None
     return url
 

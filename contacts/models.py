@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .fields import DEFAULT_LANGUAGE, DEFAULT_SOURCE, SOURCES
 
@@ -104,12 +105,15 @@ class BulkJob(models.Model):
     task_id = models.CharField(max_length=64, blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
+    # Renewed by whoever processes the job; a stale one means its worker died (see recovery).
+    heartbeat_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["account", "status"], name="bulkjob_account_status"),
+            models.Index(fields=["status", "heartbeat_at"], name="bulkjob_status_heartbeat"),
         ]
         ordering = ["-created_at"]
 

@@ -2,13 +2,12 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
-
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -98,6 +97,7 @@ def bulk_job_process(*, job_id) -> None:
     BulkJob.objects.filter(pk=job.pk, started_at__isnull=True).update(
         status=BulkJob.Status.RUNNING, started_at=timezone.now()
     )
+    BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     options = UpsertOptions(
         account_id=job.account_id,
         list_id=job.list_id,
@@ -111,6 +111,13 @@ def bulk_job_process(*, job_id) -> None:
     for start in range(job.processed, job.total, size):
         try:
             _chunk_commit(job, start, rows[start : start + size], options)
+        except JobTakenOver:
+            logger.info("Bulk job %s is processed by another runner from row %s", job.pk, start)
+            return
+        except DatabaseError:
+            # The database is away (not the job's fault): leave the job to be resumed from
+            # its last committed chunk once the database is back (see bulk_jobs_recover).
+            raise
         except Exception as exc:
             logger.exception("Bulk job %s failed at row %s", job.pk, start)
             _job_end(job, status=BulkJob.Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
@@ -131,6 +138,11 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         # One writer per account at a time: sequential semantics across jobs, and quota
         # reservations that cannot interleave with creations.
         Account.objects.select_for_update().get(pk=job.account_id)
+        # Exactly once per chunk: a runner that lost the job (its heartbeat went stale and
+        # another took over) finds the job's progress moved on and stops.
+        current = BulkJob.objects.select_for_update().only("processed", "status").get(pk=job.pk)
+        if current.processed != start or current.status not in BulkJob.UNFINISHED:
+            raise JobTakenOver
         image = ContactImage.of(_contacts_matching(job.account_id, *row_keys(rows), columns=COLUMNS))
         budget = CreationBudget(job)
         touched: dict = {}
@@ -163,7 +175,36 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         job.failed += len(errors)
         job.connect_created += connect_created
         job.errors = job.errors + errors
-        job.save(update_fields=["processed", "created", "updated", "failed", "connect_created", "errors"])
+        job.heartbeat_at = timezone.now()
+        job.save(
+            update_fields=["processed", "created", "updated", "failed", "connect_created", "errors", "heartbeat_at"]
+        )
+
+
+class JobTakenOver(Exception):
+    """Another runner has processed this chunk of the job already."""
+
+
+def bulk_jobs_recover(*, stale_after: timedelta) -> int:
+    """Give a new task to every unfinished job whose runner stopped renewing its heartbeat
+    (a worker killed mid-job, or a task lost with its worker). Returns how many.
+
+    Safe to run from every worker at once: jobs are claimed with SKIP LOCKED and their
+    heartbeat renewed, and a job that still has a live runner is protected by the
+    exactly-once check of _chunk_commit."""
+    now = timezone.now()
+    with transaction.atomic():
+        stale = list(
+            BulkJob.objects.select_for_update(skip_locked=True)
+            .filter(status__in=BulkJob.UNFINISHED, heartbeat_at__lt=now - stale_after)
+            .only("pk", "status")
+        )
+        for job in stale:
+            task_id = bulk_job_enqueue(job_id=str(job.pk), deferred=False)
+            BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=now, task_id=task_id)
+    for job in stale:
+        logger.warning("Bulk job %s had a stale heartbeat; queued again to resume", job.pk)
+    return len(stale)
 
 
 class CreationBudget:

@@ -18,10 +18,10 @@ def process_bulk_job(job_id: str) -> None:
     bulk_job_process(job_id=job_id)
 
 
-def bulk_job_enqueue(*, job_id: str) -> str:
-    """Enqueue a job's processing, held back until released; returns the task's id."""
-    result = process_bulk_job.using(run_after=timezone.now() + ANNOUNCE_GRACE).enqueue(job_id)
-    return str(result.id)
+def bulk_job_enqueue(*, job_id: str, deferred: bool = True) -> str:
+    """Enqueue a job's processing (held back until released, if deferred); returns the task's id."""
+    task = process_bulk_job.using(run_after=timezone.now() + ANNOUNCE_GRACE) if deferred else process_bulk_job
+    return str(task.enqueue(job_id).id)
 
 
 def bulk_job_release(*, task_id: str) -> None:

@@ -1,6 +1,7 @@
 """The one API exception handler: every error answers `{"errors": [...]}` (402: the quota body)."""
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.response import Response
@@ -19,6 +20,8 @@ def api_exception_handler(exc, context):
         )
     if isinstance(exc, RequestDataTooBig):
         return request_too_large()
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return Response(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": "5"})
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -31,11 +34,13 @@ def api_exception_handler(exc, context):
     return response
 
 
+TOO_LARGE = {"errors": [{"field": "body", "message": "The request body is larger than this service accepts."}]}
+# Nothing was written: every write of a request is one transaction.
+DATABASE_UNAVAILABLE = {"errors": [{"message": "The database is unavailable; nothing was written. Try again shortly."}]}
+
+
 def request_too_large() -> Response:
-    return Response(
-        {"errors": [{"field": "body", "message": "The request body is larger than this service accepts."}]},
-        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    )
+    return Response(TOO_LARGE, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 def _field_errors(detail, prefix: str = "") -> list[dict]:

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from contacts.recovery import recovery_start
+
 from .events import bind_server_loop
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ def embedded_worker_start(loop: asyncio.AbstractEventLoop) -> Worker:
         excluded_queue_names=[],
     )
     threading.Thread(target=worker.run, name="embedded-worker", daemon=True).start()
+    recovery_start()
     logger.info("Embedded worker started in the server process")
     return worker
 

@@ -50,18 +50,24 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def live_service(django_db_setup, django_db_blocker, tmp_path_factory):
-    """`manage.py serve` with two separate workers, on the test database and Redis."""
-    port = _free_port()
-    env = {
+def service_env(**extra: str) -> dict:
+    """The environment of a service process on the test database and Redis."""
+    return {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "DJANGO_SETTINGS_MODULE": "contacts_project.settings.test",
         "EMBEDDED_WORKER": "false",
         "PYTHONUNBUFFERED": "1",
+        **extra,
     }
+
+
+@pytest.fixture(scope="session")
+def live_service(django_db_setup, django_db_blocker, tmp_path_factory):
+    """`manage.py serve` with two separate workers, on the test database and Redis."""
+    port = _free_port()
+    env = service_env()
     log = tmp_path_factory.mktemp("service") / "service.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(

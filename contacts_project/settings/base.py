@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "contacts_project.middleware.RequestSizeLimitMiddleware",
+    "contacts_project.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,6 +199,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# A running job whose heartbeat is older than this is resumed by another worker; workers
+# look for such jobs every BULK_RECOVERY_INTERVAL seconds.
+BULK_JOB_STALE_SECONDS = env_int("BULK_JOB_STALE_SECONDS", 30, minimum=1)
+BULK_RECOVERY_INTERVAL = float(env_str("BULK_RECOVERY_INTERVAL", "5"))
 
 # Rows a bulk job commits (and announces) at a time.
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 1000, minimum=1)

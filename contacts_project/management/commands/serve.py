@@ -31,7 +31,7 @@ class Command(BaseCommand):
             sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "contacts_project.asgi:application"
         ]
         worker_command = [
-            sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+            sys.executable, "manage.py", "bulk_worker", "--no-reload", "--no-startup-delay",
             "--interval", str(settings.WORKER_POLL_INTERVAL),
         ]
         server = subprocess.Popen(server_command)

@@ -1,7 +1,5 @@
 """Contacts HTTP API: the bulk route, its job status, and reading contacts back."""
 
-import json
-
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -19,7 +17,7 @@ from rest_framework.views import APIView
 from contacts_project.pagination import CursorPagination
 from contacts_project.schema import BULK_EVENTS_DESCRIPTION, ERROR_RESPONSES, QuotaErrorSerializer
 
-from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse, http_url
+from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse_json, http_url
 from .fields import CONTACT_FIELDS
 from .selectors import bulk_job_find, contact_find, contacts_filtered
 from .services import BulkFlags, bulk_job_create
@@ -47,19 +45,8 @@ def bulk_flags(query) -> BulkFlags:
     return BulkFlags(**values)
 
 
-def _not_json(constant: str):
-    raise ValueError(f"{constant} is not a JSON value")
-
-
-def json_body(request):
-    try:
-        return json.loads(request.body, parse_constant=_not_json)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BodyProblems([{"field": "body", "message": f"is not valid JSON: {exc}"}]) from None
-
-
 class UnparsedJSONParser(JSONParser):
-    """Accepts JSON without parsing it: the view parses it once, with `json_body`.
+    """Accepts JSON without parsing it: the view parses and validates it in one pass.
 
     Otherwise DRF parses the body as soon as the OAuth2 authentication reads `request.POST`,
     before the view, and answers invalid JSON with an error that names no field.
@@ -100,7 +87,7 @@ class ContactBulkCreateApi(APIView):
     )
     def post(self, request):
         flags = bulk_flags(request.query_params)
-        body = bulk_request_parse(json_body(request))
+        body = bulk_request_parse_json(request.body)
         job = bulk_job_create(user=request.user, request=body, flags=flags)
         return Response(self.OutputSerializer(job, context={"request": request}).data, status=202)
 

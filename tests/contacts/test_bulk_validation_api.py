@@ -68,19 +68,11 @@ def _body(*contacts, list_ref=None) -> dict:
 @pytest.mark.parametrize(
     "raw, message",
     [
-        ("{", "is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
-        ("", "is not valid JSON: Expecting value: line 1 column 1 (char 0)"),
-        (b"\xff{}", "is not valid JSON: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
-        (
-            '{"list": {"name": "Leads"}, "contacts": [{"email": "ada@example.test", "vars": {"score": NaN}}]}',
-            "is not valid JSON: NaN is not a JSON value",
-        ),
-        (
-            '{"list": {"name": "Leads"}, "contacts": [{"email": "ada@example.test", "vars": {"score": -Infinity}}]}',
-            "is not valid JSON: -Infinity is not a JSON value",
-        ),
+        ("{", "is not valid JSON: EOF while parsing an object at line 1 column 1"),
+        ("", "is not valid JSON: EOF while parsing a value at line 1 column 0"),
+        (b"\xff{}", "is not valid JSON: expected value at line 1 column 1"),
     ],
-    ids=["truncated", "empty", "not-utf8", "nan", "infinity"],
+    ids=["truncated", "empty", "not-utf8"],
 )
 def test_invalid_json_is_refused_on_field_body(api, raw, message):
     assert _refused(api, raw) == [{"field": "body", "message": message}]
@@ -130,9 +122,16 @@ def test_ten_thousand_contacts_are_a_valid_body():
     assert len(bulk_request_parse(_body(*contacts)).contacts) == MAX_CONTACTS
 
 
+@pytest.mark.parametrize("number", ["NaN", "-Infinity"])
+def test_nan_and_infinity_are_refused_where_they_stand(api, number):
+    # Not JSON numbers; jsonb cannot hold them either.
+    raw = '{"list": {"name": "Leads"}, "contacts": [{"email": "ada@example.test", "vars": {"score": %s}}]}' % number
+    assert _refused(api, raw) == [{"index": 0, "field": "vars", "message": "value of 'score' must be a finite number"}]
+
+
 def test_contacts_that_is_not_an_array_is_refused(api):
     assert _refused(api, {"list": {"name": "Leads"}, "contacts": {"email": "ada@example.test"}}) == [
-        {"field": "contacts", "message": "Input should be a valid list"}
+        {"field": "contacts", "message": "Input should be a valid array"}
     ]
 
 
@@ -233,7 +232,7 @@ CONTACT_CASES = {
         {**VALID, "vars": {"note": "x" * 2001}},
         _row("vars", _vars_value("note")),
     ),
-    "vars-not-an-object": ({**VALID, "vars": ["a"]}, _row("vars", "Input should be a valid dictionary")),
+    "vars-not-an-object": ({**VALID, "vars": ["a"]}, _row("vars", "Input should be an object")),
     "null-owner": ({**VALID, "owner": None}, _row("owner", NOT_NULL)),
     "null-source": ({**VALID, "source": None}, _row("source", NOT_NULL)),
     "null-language": ({**VALID, "language": None}, _row("language", NOT_NULL)),
@@ -276,20 +275,16 @@ def test_invalid_contact_is_refused_naming_its_index_and_field(api, contact, err
     assert _refused(api, _body({"email": "first@example.test"}, contact)) == errors
 
 
-def test_lone_surrogate_in_vars_is_refused(api):
+@pytest.mark.parametrize(
+    "contact",
+    ['{"email": "a@example.test", "vars": {"k": "\\ud800"}}', '{"email": "a@example.test", "\\udc00": 1}'],
+    ids=["in-a-value", "in-a-field-name"],
+)
+def test_lone_surrogate_escape_is_refused_as_invalid_json(api, contact):
     # A JSON escape can carry half a UTF-16 pair, which PostgreSQL text cannot hold.
-    raw = '{"list": {"name": "Leads"}, "contacts": [{"email": "a@example.test", "vars": {"k": "\\ud800"}}]}'
-    assert _refused(api, raw) == [
-        {"index": 0, "field": "vars", "message": _vars_value("k")}
-    ]
-
-
-def test_unknown_field_whose_name_is_not_valid_unicode_is_refused_on_the_row(api):
-    raw = '{"list": {"name": "Leads"}, "contacts": [{"email": "a@example.test", "\\udc00": 1}]}'
-    assert _refused(api, raw) == [{
-        "index": 0, "field": "contacts",
-        "message": "Input should be a valid string, unable to parse raw data as a unicode string",
-    }]
+    raw = '{"list": {"name": "Leads"}, "contacts": [%s]}' % contact
+    [problem] = _refused(api, raw)
+    assert problem["field"] == "body" and problem["message"].startswith("is not valid JSON: ")
 
 
 def test_vars_number_beyond_float_range_is_refused(api):

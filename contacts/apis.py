@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -15,10 +16,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contacts_project.pagination import CursorPagination
-from contacts_project.schema import BULK_EVENTS_DESCRIPTION, ERROR_RESPONSES, QuotaErrorSerializer
+from contacts_project.schema import (
+    BULK_EVENTS_DESCRIPTION,
+    ERROR_RESPONSES,
+    ErrorSerializer,
+    QuotaErrorSerializer,
+)
 
 from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse_json, http_url
 from .fields import CONTACT_FIELDS
+from .idempotency import RequestKey, idempotency_key_valid
 from .selectors import bulk_job_find, contact_find, contacts_filtered
 from .services import BulkFlags, bulk_job_create
 
@@ -76,20 +83,44 @@ class ContactBulkCreateApi(APIView):
         summary="Create and update up to 10,000 contacts; progress goes out over /ws/",
         description=BULK_EVENTS_DESCRIPTION,
         parameters=[
-            OpenApiParameter(name, OpenApiTypes.BOOL, description=text, default=False)
-            for name, text in (
-                ("moveToList", "Move existing contacts to this request's list."),
-                ("replaceOwner", "Replace an existing contact's owner by the owner field."),
-            )
+            *(
+                OpenApiParameter(name, OpenApiTypes.BOOL, description=text, default=False)
+                for name, text in (
+                    ("moveToList", "Move existing contacts to this request's list."),
+                    ("replaceOwner", "Replace an existing contact's owner by the owner field."),
+                )
+            ),
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                description="Retry safely: the same key and request within 24 hours answers the same job; "
+                "the same key with another request answers 422.",
+            ),
         ],
         request=BulkRequest,
-        responses={202: OutputSerializer, 402: QuotaErrorSerializer, **ERROR_RESPONSES},
+        responses={
+            202: OutputSerializer,
+            402: QuotaErrorSerializer,
+            **ERROR_RESPONSES,
+            422: OpenApiResponse(ErrorSerializer, description="Idempotency-Key used with another request"),
+        },
     )
     def post(self, request):
         flags = bulk_flags(request.query_params)
+        request_key = _request_key(request)
         body = bulk_request_parse_json(request.body)
-        job = bulk_job_create(user=request.user, request=body, flags=flags)
+        job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key)
         return Response(self.OutputSerializer(job, context={"request": request}).data, status=202)
+
+
+def _request_key(request) -> RequestKey | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not idempotency_key_valid(key):
+        raise BodyProblems([{"field": "Idempotency-Key", "message": "must be 1 to 255 printable ASCII characters"}])
+    return RequestKey.of(key, body=request.body, query=request.META.get("QUERY_STRING", ""))
 
 
 class BulkJobDetailApi(APIView):

@@ -119,3 +119,18 @@ class BulkJob(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a bulk request of an account came with, and the job it got."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64)
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="idempotency_key_unique_per_account"),
+        ]

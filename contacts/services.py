@@ -22,6 +22,7 @@ from realtime import events
 
 from .bulk_input import BodyProblems, BulkRequest
 from .fields import FIELDS_BY_API
+from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob, Contact
 from .payload import payload_pack, payload_unpack
 from .tasks import bulk_job_enqueue, bulk_job_release
@@ -37,16 +38,22 @@ class BulkFlags:
     replace_owner: bool = False
 
 
-def bulk_job_create(*, user: User, request: BulkRequest, flags: BulkFlags) -> BulkJob:
+def bulk_job_create(
+    *, user: User, request: BulkRequest, flags: BulkFlags, request_key: RequestKey | None = None
+) -> BulkJob:
     """Accept a bulk request: check it, reserve quota, store the job, announce it.
 
-    Raises BodyProblems (400) or QuotaExceeded (402); then nothing is written or sent.
+    Raises BodyProblems (400), QuotaExceeded (402) or IdempotencyConflict (422); then
+    nothing is written or sent. A request repeating an idempotency key answers its job.
     """
     account_id = user.account_id
     rows = _rows(request, owners=_owners(account_id=account_id, request=request))
     list_id = _list_id(account_id=account_id, request=request)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
+        if request_key is not None:
+            if (earlier := idempotent_job(account_id=account_id, request_key=request_key)) is not None:
+                return earlier
         creates, connect_creates = _reservation(account_id=account_id, user=user, rows=rows, flags=flags)
         quota_check(
             account_id=account_id, user_id=user.pk, creates=creates, connect_creates=connect_creates
@@ -66,6 +73,8 @@ def bulk_job_create(*, user: User, request: BulkRequest, flags: BulkFlags) -> Bu
         )
         job.task_id = bulk_job_enqueue(job_id=str(job.pk))
         job.save(update_fields=["task_id"])
+        if request_key is not None:
+            idempotency_record(account_id=account_id, request_key=request_key, job=job)
     bulk_job_announce(job_id=job.pk)
     return job
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from contacts.bulk_input import BodyProblems
+from contacts.idempotency import IdempotencyConflict
 from quotas.exceptions import QuotaExceeded
 
 
@@ -20,6 +21,9 @@ def api_exception_handler(exc, context):
         )
     if isinstance(exc, RequestDataTooBig):
         return request_too_large()
+    if isinstance(exc, IdempotencyConflict):
+        message = "was used with another request in the last 24 hours; use a new key for a new request"
+        return Response({"errors": [{"field": "Idempotency-Key", "message": message}]}, status=422)
     if isinstance(exc, (OperationalError, InterfaceError)):
         return Response(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": "5"})
     response = exception_handler(exc, context)

@@ -34,8 +34,9 @@ def test_bulk_operation_documents_body_flags_errors_402_and_events(schema):
     assert body["properties"]["contacts"]["maxItems"] == 10000
     contact = components["ContactInput"]
     assert set(contact["properties"]) == {field.api for field in CONTACT_FIELDS}
-    assert {p["name"] for p in operation["parameters"]} == {"moveToList", "replaceOwner"}
-    assert {"202", "400", "401", "402", "403", "413"} <= set(operation["responses"])
+    assert {p["name"] for p in operation["parameters"] if p["in"] == "query"} == {"moveToList", "replaceOwner"}
+    assert {p["name"] for p in operation["parameters"] if p["in"] == "header"} == {"Idempotency-Key"}
+    assert {"202", "400", "401", "402", "403", "413", "422"} <= set(operation["responses"])
     quota_ref = operation["responses"]["402"]["content"]["application/json"]["schema"]["$ref"]
     quota = components[quota_ref.rsplit("/", 1)[1]]
     reason_ref = quota["properties"]["reason"]["$ref"].rsplit("/", 1)[1]

@@ -47,3 +47,11 @@ def bulk_job_find(*, account_id: int, job_id) -> BulkJob | None:
     if pk is None:
         return None
     return BulkJob.objects.filter(account_id=account_id, pk=pk).defer("payload").first()
+
+
+def bulk_job_of_user(*, user_id: int, job_id) -> BulkJob | None:
+    """A job the user started (a socket only ever hears of its own user's jobs)."""
+    pk = _uuid(job_id)
+    if pk is None:
+        return None
+    return BulkJob.objects.filter(user_id=user_id, pk=pk).defer("payload").first()

@@ -285,11 +285,7 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
     if not finished:
         return
     job.refresh_from_db(fields=["processed", "created", "updated", "failed"])
-    failed = job.failed + (job.total - job.processed)
-    events.publish(
-        user_id=job.user_id,
-        events=[events.ending(job_id=str(job.pk), created=job.created, updated=job.updated, failed=failed)],
-    )
+    events.publish(user_id=job.user_id, events=[events.job_ending(job)])
 
 
 def _contacts_matching(account_id: int, emails: set[str], linkedins: set[str], *, columns) -> list[dict]:

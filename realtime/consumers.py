@@ -1,10 +1,14 @@
-"""The /ws/ socket: joins its user's group and forwards each event as one text frame."""
+"""The /ws/ socket: joins its user's group, forwards each event as one text frame, and
+answers `resume` messages with what a client missed of a job."""
 
 import json
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from .events import user_group
+from contacts.selectors import bulk_job_of_user
+
+from .events import job_catch_up, user_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -30,8 +34,40 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        """Clients only listen; anything they send is ignored."""
+        """The one message a client may send: `{"action": "resume", "uuid": ..., "after": i}`,
+        answered with what it missed of that job (see docs/api.md)."""
+        request = _resume_request(text_data)
+        if request is None:
+            await self._send_event(_error("expected {\"action\": \"resume\", \"uuid\": ..., \"after\": <index>}"))
+            return
+        job_id, after = request
+        job = await database_sync_to_async(bulk_job_of_user)(user_id=self.scope["user"].pk, job_id=job_id)
+        if job is None:
+            await self._send_event(_error("no job of yours has this uuid", uuid=job_id))
+            return
+        for event in job_catch_up(job, after=after):
+            await self._send_event(event)
+
+    async def _send_event(self, event: dict) -> None:
+        await self.send(text_data=json.dumps(event, separators=(",", ":")))
 
     async def bulk_events(self, message):
         for event in message["events"]:
-            await self.send(text_data=json.dumps(event, separators=(",", ":")))
+            await self._send_event(event)
+
+
+def _resume_request(text: str | None) -> tuple[str, int] | None:
+    try:
+        message = json.loads(text or "")
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or message.get("action") != "resume" or not isinstance(message.get("uuid"), str):
+        return None
+    after = message.get("after", -1)
+    if type(after) is not int:
+        return None
+    return message["uuid"], after
+
+
+def _error(message: str, **data) -> dict:
+    return {"event": "error", "data": {"message": message, **data}}

@@ -48,6 +48,21 @@ def ending(*, job_id: str, created: int, updated: int, failed: int) -> dict:
     return {"event": ENDING, "data": data}
 
 
+def job_ending(job) -> dict:
+    """A finished job's `ending`: rows never processed (a job that stopped) count as failed."""
+    failed = job.failed + (job.total - job.processed)
+    return ending(job_id=str(job.pk), created=job.created, updated=job.updated, failed=failed)
+
+
+def job_catch_up(job, *, after: int) -> list[dict]:
+    """What a client that saw the job's events up to index `after` missed: the `running`
+    events of the rows committed since, and the `ending` if the job is finished."""
+    missed = [running(job_id=str(job.pk), index=i, total=job.total) for i in range(max(after + 1, 0), job.processed)]
+    if job.finished_at is not None:
+        missed.append(job_ending(job))
+    return missed
+
+
 def publish(*, user_id: int, events: Iterable[dict]) -> None:
     """Send events to every socket of a user, in order, as few channel-layer messages."""
     events = list(events)

@@ -1,0 +1,68 @@
+"""Catching up: a client that lost its socket asks for what it missed of a job."""
+
+import json
+
+import pytest
+
+from realtime.events import ENDING, RUNNING
+from tests import factories
+from tests.live import frames_until_ending, job_events
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _post(live_service, token: str, n: int) -> str:
+    with live_service.http(token) as http:
+        response = http.post(
+            "/api/v1/contacts/bulk", json={"list": {"name": "r"}, "contacts": [{"email": f"r{i}@example.test"} for i in range(n)]}
+        )
+    assert response.status_code == 202, response.text
+    return response.json()["uuid"]
+
+
+@pytest.fixture
+def token(db):
+    return factories.token_make(factories.user_make(factories.account_make()))
+
+
+def test_resume_after_an_index_sends_the_remaining_running_events_then_the_ending(live_service, token):
+    with live_service.socket(token=token) as first:
+        job_id = _post(live_service, token, 3000)
+        live = job_events(first, job_id)
+
+    with live_service.socket(token=token) as second:
+        second.send(json.dumps({"action": "resume", "uuid": job_id, "after": 1499}))
+        caught_up = frames_until_ending(second, job_id)
+
+    assert caught_up == [
+        *({"event": RUNNING, "data": {"uuid": job_id, "i": i, "total": 3000}} for i in range(1500, 3000)),
+        live[-1],
+    ]
+    assert live[-1] == {"event": ENDING, "data": {"uuid": job_id, "created": 3000, "updated": 0}}
+
+
+def test_resume_during_a_job_misses_nothing(live_service, token):
+    with live_service.socket(token=token) as ws:
+        job_id = _post(live_service, token, 5000)
+        ws.send(json.dumps({"action": "resume", "uuid": job_id, "after": -1}))
+        received = job_events(ws, job_id)
+
+    # Replayed and live events may overlap (clients tell them apart by `i`); none is missing.
+    assert {e["data"]["i"] for e in received if e["event"] == RUNNING} == set(range(5000))
+    assert received[-1]["event"] == ENDING
+
+
+def test_resume_of_another_users_job_reveals_nothing(live_service, token):
+    other = factories.token_make(factories.user_make(factories.account_make()))
+    with live_service.socket(token=other) as ws:
+        job_id = _post(live_service, other, 2)
+        job_events(ws, job_id)
+
+    with live_service.socket(token=token) as ws:
+        ws.send(json.dumps({"action": "resume", "uuid": job_id, "after": -1}))
+        answer = json.loads(ws.recv(timeout=10))
+        ws.send("not json")
+        malformed = json.loads(ws.recv(timeout=10))
+
+    assert answer == {"event": "error", "data": {"message": "no job of yours has this uuid", "uuid": job_id}}
+    assert malformed["event"] == "error" and "resume" in malformed["data"]["message"]

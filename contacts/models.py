@@ -102,6 +102,7 @@ class BulkJob(models.Model):
     reserved_connect_creates = models.PositiveIntegerField(default=0)
     connect_created = models.PositiveIntegerField(default=0)
     starting_sent = models.BooleanField(default=False)
+    queue = models.CharField(max_length=64, default="default")  # settings.BULK_QUEUE of its server
     task_id = models.CharField(max_length=64, blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)

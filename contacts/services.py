@@ -70,6 +70,7 @@ def bulk_job_create(
             total=len(rows),
             reserved_creates=creates,
             reserved_connect_creates=connect_creates,
+            queue=settings.BULK_QUEUE,
         )
         job.task_id = bulk_job_enqueue(job_id=str(job.pk))
         job.save(update_fields=["task_id"])
@@ -205,7 +206,7 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
     with transaction.atomic():
         stale = list(
             BulkJob.objects.select_for_update(skip_locked=True)
-            .filter(status__in=BulkJob.UNFINISHED, heartbeat_at__lt=now - stale_after)
+            .filter(status__in=BulkJob.UNFINISHED, heartbeat_at__lt=now - stale_after, queue=settings.BULK_QUEUE)
             .only("pk", "status")
         )
         for job in stale:

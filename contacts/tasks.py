@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -20,7 +21,8 @@ def process_bulk_job(job_id: str) -> None:
 
 def bulk_job_enqueue(*, job_id: str, deferred: bool = True) -> str:
     """Enqueue a job's processing (held back until released, if deferred); returns the task's id."""
-    task = process_bulk_job.using(run_after=timezone.now() + ANNOUNCE_GRACE) if deferred else process_bulk_job
+    run_after = timezone.now() + ANNOUNCE_GRACE if deferred else None
+    task = process_bulk_job.using(queue_name=settings.BULK_QUEUE, run_after=run_after)
     return str(task.enqueue(job_id).id)
 
 

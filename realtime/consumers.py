@@ -2,6 +2,7 @@
 answers `resume` messages with what a client missed of a job."""
 
 import json
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -12,6 +13,10 @@ from .events import job_catch_up, user_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TRY_AGAIN_LATER = 1013  # the channel layer is out of reach
+JOIN_ATTEMPTS = 3
+
+logger = logging.getLogger(__name__)
 
 
 class EventsConsumer(AsyncWebsocketConsumer):
@@ -26,8 +31,23 @@ class EventsConsumer(AsyncWebsocketConsumer):
         # Join before the handshake completes: once a client sees the socket open, no event
         # of a job it posts afterwards can be missed.
         self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        if not await self._join():
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.accept()
+
+    async def _join(self) -> bool:
+        """Join the user's group. The first command after the channel layer's Redis came
+        back can fail on a stale pooled connection, so try a few times."""
+        for attempt in range(JOIN_ATTEMPTS):
+            try:
+                await self.channel_layer.group_add(self.group, self.channel_name)
+                return True
+            except Exception:
+                logger.warning("Socket could not join %s (attempt %s)", self.group, attempt + 1, exc_info=True)
+        self.group = None
+        return False
 
     async def disconnect(self, code):
         if getattr(self, "group", None):

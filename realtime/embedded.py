@@ -23,7 +23,7 @@ def embedded_worker_start(loop: asyncio.AbstractEventLoop) -> Worker:
     """Start a database task worker in a daemon thread, publishing onto `loop`."""
     bind_server_loop(loop)
     worker = Worker(
-        queue_names=["default"],
+        queue_names=[settings.BULK_QUEUE],
         interval=settings.WORKER_POLL_INTERVAL,
         batch=False,
         backend_name="default",

@@ -2,10 +2,8 @@
 (daphne + separate workers started by `manage.py serve`) for end-to-end tests."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests import factories
-from tests.live import LiveService
+from tests.live import LiveService, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,12 +33,6 @@ def _redis_isolation():
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
     os.environ["CHANNELS_REDIS_PREFIX"] = prefix
     yield
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -66,7 +58,7 @@ def service_env(**extra: str) -> dict:
 @pytest.fixture(scope="session")
 def live_service(django_db_setup, django_db_blocker, tmp_path_factory):
     """`manage.py serve` with two separate workers, on the test database and Redis."""
-    port = _free_port()
+    port = free_port()
     env = service_env()
     log = tmp_path_factory.mktemp("service") / "service.log"
     with open(log, "wb") as out:

@@ -3,6 +3,7 @@
 import json
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -66,3 +67,62 @@ def frames_until_ending(ws, job_id: str, timeout: float = EVENT_TIMEOUT) -> list
 def job_events(ws, job_id: str, timeout: float = EVENT_TIMEOUT) -> list[dict]:
     """The events of one job received on `ws`, up to and including its `ending`."""
     return [e for e in frames_until_ending(ws, job_id, timeout) if e["data"]["uuid"] == job_id]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServiceProcesses:
+    """Daphne servers and workers started one by one, so a test can stop or kill each."""
+
+    def __init__(self, tmp_path: Path, env: dict):
+        self.env = env
+        self.tmp_path = tmp_path
+        self.children: list[subprocess.Popen] = []
+        self.services: list[LiveService] = []
+
+    def start(self, name: str, *args: str, env: dict | None = None) -> subprocess.Popen:
+        root = Path(__file__).resolve().parent.parent
+        with open(self.tmp_path / f"{name}.log", "ab") as out:
+            child = subprocess.Popen(
+                [sys.executable, *args], cwd=root, env=env or self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        self.children.append(child)
+        return child
+
+    def server(self, name: str, env: dict | None = None) -> LiveService:
+        port = free_port()
+        process = self.start(
+            name, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "contacts_project.asgi:application", env=env
+        )
+        service = LiveService(f"http://127.0.0.1:{port}", process, self.tmp_path / f"{name}.log")
+        service.wait_until_up()
+        self.services.append(service)
+        return service
+
+    def worker(self, name: str) -> subprocess.Popen:
+        return self.start(name, "manage.py", "bulk_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1")
+
+    def stop(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.terminate()
+        for child in self.children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def wait_for(condition, what: str, timeout: float = EVENT_TIMEOUT):
+    """Poll `condition` (a row changing, a process ending) until it is truthy, or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")

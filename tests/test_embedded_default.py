@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from realtime.events import ENDING, RUNNING, STARTING
-from tests.conftest import ROOT, _free_port
-from tests.live import LiveService, job_events
+from tests.conftest import ROOT
+from tests.live import LiveService, free_port, job_events
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def embedded_service(tmp_path):
         [*manage, "create_api_client", "--account", "solo", "--email", "solo@example.test"],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     )
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "service.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(

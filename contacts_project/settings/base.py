@@ -132,7 +132,11 @@ EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
 if not EMBEDDED_WORKER and not REDIS_URL:
     raise ImproperlyConfigured("EMBEDDED_WORKER=false needs REDIS_URL: events must cross processes")
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The task queue this deployment's servers fill and its workers empty; deployments (or test
+# runs) sharing one database keep apart by naming different queues.
+BULK_QUEUE = env_str("BULK_QUEUE", "default")
+# "default" too: tasks are declared on it before `.using(queue_name=BULK_QUEUE)` moves them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": sorted({"default", BULK_QUEUE})}}
 # How often an idle worker looks for queued jobs, in seconds.
 WORKER_POLL_INTERVAL = float(env_str("WORKER_POLL_INTERVAL", "0.2"))
 

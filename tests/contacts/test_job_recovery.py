@@ -3,8 +3,7 @@ another worker from its last committed chunk, with exact contacts, exact counts 
 exactly one `ending`."""
 
 import signal
-import subprocess
-import sys
+import uuid
 import time
 
 import pytest
@@ -12,8 +11,8 @@ import pytest
 from contacts.models import BulkJob, Contact
 from realtime.events import ENDING
 from tests import factories
-from tests.conftest import ROOT, _free_port, service_env
-from tests.live import EVENT_TIMEOUT, LiveService, frames_until_ending
+from tests.conftest import service_env
+from tests.live import ServiceProcesses, frames_until_ending, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,53 +20,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FAULT_ENV = {"BULK_CHUNK_SIZE": "50", "BULK_JOB_STALE_SECONDS": "2", "BULK_RECOVERY_INTERVAL": "0.3"}
 
 
-class Processes:
-    """A daphne server and worker processes started one by one, so a test can kill one."""
-
-    def __init__(self, tmp_path):
-        self.env = service_env(**FAULT_ENV)
-        self.tmp_path = tmp_path
-        self.children: list[subprocess.Popen] = []
-        port = _free_port()
-        server = self.start("server", "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "contacts_project.asgi:application")
-        self.service = LiveService(f"http://127.0.0.1:{port}", server, self.tmp_path / "server.log")
-        self.service.wait_until_up()
-
-    def start(self, name: str, *args: str) -> subprocess.Popen:
-        with open(self.tmp_path / f"{name}.log", "ab") as out:
-            child = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        self.children.append(child)
-        return child
-
-    def worker(self, name: str) -> subprocess.Popen:
-        return self.start(name, "manage.py", "bulk_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1")
-
-    def stop(self) -> None:
-        for child in self.children:
-            if child.poll() is None:
-                child.terminate()
-        for child in self.children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
 @pytest.fixture
 def processes(tmp_path):
-    started = Processes(tmp_path)
+    # A task queue of its own: the session's live service must not take this test's jobs.
+    started = ServiceProcesses(tmp_path, service_env(**FAULT_ENV, BULK_QUEUE=f"test-{uuid.uuid4().hex[:12]}"))
+    started.server("server")
     yield started
     started.stop()
-
-
-def _wait_for(condition, what: str, timeout: float = EVENT_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_worker_killed_mid_job_is_resumed_by_another_with_exact_results(processes):
@@ -81,11 +40,11 @@ def test_a_worker_killed_mid_job_is_resumed_by_another_with_exact_results(proces
     contacts += [{"email": f"P{i}@example.test", "lastName": "again"} for i in range(0, 3000, 10)]  # duplicates
     first = processes.worker("worker-1")
 
-    with processes.service.socket(token=token) as ws, processes.service.http(token) as http:
+    with processes.services[0].socket(token=token) as ws, processes.services[0].http(token) as http:
         response = http.post("/api/v1/contacts/bulk?moveToList=true", json={"list": {"name": "new"}, "contacts": contacts})
         assert response.status_code == 202, response.text
         job_id = response.json()["uuid"]
-        _wait_for(lambda: BulkJob.objects.get(pk=job_id).processed >= 200, "the first chunks to commit")
+        wait_for(lambda: BulkJob.objects.get(pk=job_id).processed >= 200, "the first chunks to commit")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         job = BulkJob.objects.get(pk=job_id)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
@@ -124,7 +124,7 @@ def bulk_job_process(*, job_id) -> None:
         except JobTakenOver:
             logger.info("Bulk job %s is processed by another runner from row %s", job.pk, start)
             return
-        except DatabaseError:
+        except (OperationalError, InterfaceError):
             # The database is away (not the job's fault): leave the job to be resumed from
             # its last committed chunk once the database is back (see bulk_jobs_recover).
             raise

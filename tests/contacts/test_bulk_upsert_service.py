@@ -532,3 +532,21 @@ def test_ending_counts_failed_rows_which_the_job_details(account, user, ada, gra
         {"index": 0, "field": "linkedinUrl", "message": LINKEDIN_CONFLICT},
         {"index": 2, "field": "linkedinUrl", "message": LINKEDIN_CONFLICT},
     ])
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign keys are checked when a chunk commits
+def test_a_job_that_fails_for_a_reason_of_its_own_ends_failed_with_its_reason(account, user):
+    other_owner = factories.user_make(account)
+    body = {"list": {"name": "L"}, "contacts": [{"email": "a@example.test", "owner": other_owner.email}]}
+    job = bulk_job_create(user=user, request=bulk_request_parse(body), flags=BulkFlags())
+    other_owner.delete()  # the owner the row names is gone by the time the job runs
+
+    with factories.events_subscribed(user) as channel:
+        bulk_job_process(job_id=job.pk)
+        ending = factories.events_until_ending(channel, str(job.pk))[-1]
+
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.created) == ("failed", 0, 0)
+    assert job.failure_reason.startswith("IntegrityError")
+    assert ending["data"] == {"uuid": str(job.pk), "created": 0, "updated": 0, "failed": 1}
+    assert not Contact.objects.filter(account=account).exists()

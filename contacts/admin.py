@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from .models import BulkJob, Contact
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["email", "linkedin_url", "first_name", "last_name", "company_name", "list", "owner", "source"]
+    list_filter = ["source"]
+    list_select_related = ["list", "owner"]
+    search_fields = ["email_key", "first_name", "last_name", "company_name"]
+    raw_id_fields = ["account", "list", "owner"]
+    show_full_result_count = False  # no full-table count on every page
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(admin.ModelAdmin):
+    """Jobs are watched here, never edited."""
+
+    list_display = ["id", "account", "user", "status", "total", "processed", "created", "updated", "failed", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["account", "user"]
+    exclude = ["payload"]
+    readonly_fields = [f.name for f in BulkJob._meta.fields if f.name != "payload"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,43 @@
+"""The admin pages an operator watches jobs and contacts with answer, without per-row queries."""
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from contacts.models import BulkJob
+from contacts.payload import payload_pack
+from tests import factories
+
+
+@pytest.fixture
+def operator_client(client, db):
+    operator = factories.user_make(factories.account_make(), is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    return client
+
+
+@pytest.mark.parametrize("path", ["/admin/contacts/contact/", "/admin/contacts/bulkjob/", "/admin/lists/contactlist/"])
+def test_admin_changelists_answer_with_a_bounded_number_of_queries(operator_client, path):
+    account = factories.account_make()
+    user = factories.user_make(account)
+    contact_list = factories.list_make(account)
+    for i in range(30):
+        factories.contact_make(account, contact_list, user, email=f"c{i}@example.test")
+        BulkJob.objects.create(account=account, user=user, list=contact_list, payload=payload_pack([]), total=1)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = operator_client.get(path)
+
+    assert response.status_code == 200
+    assert len(queries) < 15
+
+
+def test_bulk_job_admin_is_read_only(operator_client):
+    account = factories.account_make()
+    user = factories.user_make(account)
+    job = BulkJob.objects.create(account=account, user=user, list=factories.list_make(account), payload=payload_pack([]), total=1)
+
+    page = operator_client.get(f"/admin/contacts/bulkjob/{job.pk}/change/")
+
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert operator_client.get("/admin/contacts/bulkjob/add/").status_code == 403

@@ -15,7 +15,7 @@ PYTHON_FOR_VENV := $(shell \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
 	done)
 
-.PHONY: run test bench venv clean
+.PHONY: run test bench venv clean chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@if [ ! -x $(PY) ]; then \
@@ -34,8 +34,17 @@ run: venv
 	$(PY) manage.py migrate --noinput
 	exec $(PY) manage.py serve --port $(PORT)
 
+# The browser tests drive Debian's chromium package (Playwright never downloads a browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium package: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
+
 # Tests run against PostgreSQL and Redis: DATABASE_URL and REDIS_URL default to the local ones.
-test: venv
+test: venv chromium
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/contacts} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(PY) -m pytest $(PYTEST_ARGS)

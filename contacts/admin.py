@@ -1,16 +1,29 @@
 from django.contrib import admin
+from django.urls import path
 
+from . import admin_import
 from .models import BulkJob, Contact
 
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["email", "linkedin_url", "first_name", "last_name", "company_name", "list", "owner", "source"]
-    list_filter = ["source"]
+    list_filter = ["source", ("list", admin.RelatedOnlyFieldListFilter), ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["list", "owner"]
     search_fields = ["email_key", "first_name", "last_name", "company_name"]
     raw_id_fields = ["account", "list", "owner"]
     show_full_result_count = False  # no full-table count on every page
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(lambda request, **kw: function(request, self.admin_site, **kw))
+
+        return [
+            path("import/", view(admin_import.import_start), name="contacts_contact_import"),
+            path("import/preview/", view(admin_import.import_preview), name="contacts_contact_import_preview"),
+            path("import/<uuid:job_id>/", view(admin_import.import_progress), name="contacts_contact_import_progress"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(BulkJob)

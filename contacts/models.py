@@ -81,6 +81,11 @@ class BulkJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Owner of created contacts whose row names none; null: `user` (set by admin imports).
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    default_source = models.CharField(max_length=16, default=DEFAULT_SOURCE)  # admin imports: `import`
     list = models.ForeignKey("lists.ContactList", on_delete=models.CASCADE, related_name="+")
     move_to_list = models.BooleanField(default=False)
     replace_owner = models.BooleanField(default=False)

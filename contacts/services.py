@@ -21,7 +21,7 @@ from quotas.services import connect_usage_add, quota_check
 from realtime import events
 
 from .bulk_input import BodyProblems, BulkRequest
-from .fields import FIELDS_BY_API
+from .fields import DEFAULT_SOURCE, FIELDS_BY_API
 from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob, Contact
 from .payload import payload_pack, payload_unpack
@@ -36,6 +36,11 @@ UNKNOWN_LIST = "no list of your account has this id"
 class BulkFlags:
     move_to_list: bool = False
     replace_owner: bool = False
+    # An admin operator importing into an account: the account, and the owner of contacts
+    # whose row names none (default: the caller and the caller's account).
+    account_id: int | None = None
+    default_owner_id: int | None = None
+    default_source: str = DEFAULT_SOURCE  # of created contacts whose row names none
 
 
 def bulk_job_create(
@@ -46,7 +51,7 @@ def bulk_job_create(
     Raises BodyProblems (400), QuotaExceeded (402) or IdempotencyConflict (422); then
     nothing is written or sent. A request repeating an idempotency key answers its job.
     """
-    account_id = user.account_id
+    account_id = flags.account_id or user.account_id
     rows = _rows(request, owners=_owners(account_id=account_id, request=request))
     list_id = _list_id(account_id=account_id, request=request)
     with transaction.atomic():
@@ -63,6 +68,8 @@ def bulk_job_create(
         job = BulkJob.objects.create(
             account_id=account_id,
             user=user,
+            default_owner_id=flags.default_owner_id,
+            default_source=flags.default_source,
             list_id=list_id,
             move_to_list=flags.move_to_list,
             replace_owner=flags.replace_owner,
@@ -111,7 +118,8 @@ def bulk_job_process(*, job_id) -> None:
     options = UpsertOptions(
         account_id=job.account_id,
         list_id=job.list_id,
-        caller_id=job.user_id,
+        caller_id=job.default_owner_id or job.user_id,
+        default_source=job.default_source,
         move_to_list=job.move_to_list,
         replace_owner=job.replace_owner,
         collected_at_default=job.created_at,
@@ -160,7 +168,7 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         errors, updated, connect_created = [], 0, 0
         for offset, row in enumerate(rows):
             creates = image.match(row) is None
-            connect = creates and row.get("source") == "connect"
+            connect = creates and row.get("source", options.default_source) == "connect"
             outcome = image.apply(row, options) if not creates or budget.take(connect) else budget.refusal()
             if outcome.problem:
                 errors.append({"index": start + offset, **outcome.problem})
@@ -315,7 +323,7 @@ def _reservation(*, account_id: int, user: User, rows: list[dict], flags: BulkFl
     """The creations to reserve: none where no quota limits them (planning costs a query
     per key and a pass over the rows, worth paying only when a quota needs the count)."""
     limits = quota_limits(account_id=account_id, user_id=user.pk)
-    connect_limited = limits.connect_daily is not None and any(r.get("source") == "connect" for r in rows)
+    connect_limited = limits.connect_daily is not None and any(r.get("source", flags.default_source) == "connect" for r in rows)
     if limits.total is None and not connect_limited:
         return 0, 0
     return _creations(account_id=account_id, user=user, rows=rows, flags=flags)
@@ -326,7 +334,8 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
     options = UpsertOptions(
         account_id=account_id,
         list_id=None,
-        caller_id=user.pk,
+        caller_id=flags.default_owner_id or user.pk,
+        default_source=flags.default_source,
         move_to_list=flags.move_to_list,
         replace_owner=flags.replace_owner,
         collected_at_default=timezone.now(),
@@ -338,7 +347,7 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
     for row in loaded:
         if image.apply(row, options).created:
             creates += 1
-            connect += row.get("source") == "connect"
+            connect += row.get("source", options.default_source) == "connect"
     return creates, connect
 
 

@@ -33,6 +33,7 @@ class UpsertOptions:
     move_to_list: bool
     replace_owner: bool
     collected_at_default: datetime
+    default_source: str = DEFAULT_SOURCE
 
 
 @dataclass
@@ -120,7 +121,7 @@ def _new_contact(row: dict, options: UpsertOptions) -> dict:
         "list_id": options.list_id,
         "owner_id": row.get("owner_id", options.caller_id),
         "collected_at": options.collected_at_default,
-        "source": DEFAULT_SOURCE,
+        "source": options.default_source,
         "language": DEFAULT_LANGUAGE,
         "vars": {},
         "email": None,

@@ -15,8 +15,7 @@ from accounts.models import Account, User
 
 from lists.selectors import list_find, list_find_by_name
 from lists.services import list_get_or_create
-from quotas.exceptions import QuotaExceeded
-from quotas.selectors import quota_connect_state, quota_limits, quota_total_state
+from quotas.selectors import quota_limits
 from quotas.services import connect_usage_add, quota_check
 from realtime import events
 
@@ -27,7 +26,8 @@ from .models import BulkJob, Contact
 from .payload import payload_pack, payload_unpack
 from .tasks import bulk_job_enqueue, bulk_job_release
 from .bulk_write import COLUMNS, contacts_write
-from .upsert import ContactImage, RowOutcome, UpsertOptions, row_keys, row_with_keys
+from .creation_budget import CreationBudget
+from .upsert import ContactImage, UpsertOptions, row_keys, row_with_keys
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +169,10 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         for offset, row in enumerate(rows):
             creates = image.match(row) is None
             connect = creates and row.get("source", options.default_source) == "connect"
-            outcome = image.apply(row, options) if not creates or budget.take(connect) else budget.refusal()
+            if creates and not budget.take(connect=connect):
+                errors.append({"index": start + offset, **budget.refusal()})
+                continue
+            outcome = image.apply(row, options)
             if outcome.problem:
                 errors.append({"index": start + offset, **outcome.problem})
                 continue
@@ -223,67 +226,6 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
     for job in stale:
         logger.warning("Bulk job %s had a stale heartbeat; queued again to resume", job.pk)
     return len(stale)
-
-
-class CreationBudget:
-    """Creations a chunk may make: the job's reservation, then whatever room the quotas have.
-
-    A job can create more than it reserved when an earlier job moved a key away from a
-    contact it was to update; those creations must fit the quotas as they are now."""
-
-    def __init__(self, job: BulkJob):
-        self.job = job
-        self.reserved = max(job.reserved_creates - job.created, 0)
-        self.reserved_connect = max(job.reserved_connect_creates - job.connect_created, 0)
-        self.room: int | None = None
-        self.connect_room: int | None = None
-        self.limits = None
-        self.refused_reason = ""
-
-    def take(self, connect: bool) -> bool:
-        if connect and not self._take_connect():
-            return False
-        if self.reserved:
-            self.reserved -= 1
-            return True
-        if self.room is None:
-            self.room = self._room(self._limits().total, quota_total_state, account_id=self.job.account_id)
-        if self.room <= 0:
-            self.refused_reason = QuotaExceeded.TOTAL
-            return False
-        self.room -= 1
-        return True
-
-    def _take_connect(self) -> bool:
-        if self.reserved_connect:
-            self.reserved_connect -= 1
-            return True
-        if self.connect_room is None:
-            self.connect_room = self._room(self._limits().connect_daily, quota_connect_state, user_id=self.job.user_id)
-        if self.connect_room <= 0:
-            self.refused_reason = QuotaExceeded.CONNECT
-            return False
-        self.connect_room -= 1
-        return True
-
-    def _limits(self):
-        if self.limits is None:
-            self.limits = quota_limits(account_id=self.job.account_id, user_id=self.job.user_id)
-        return self.limits
-
-    @staticmethod
-    def _room(limit: int | None, state_of, **owner) -> int:
-        if limit is None:
-            return UNLIMITED  # nothing to count
-        state = state_of(**owner)
-        return UNLIMITED if state.limit is None else max(state.limit - state.used, 0)
-
-    def refusal(self) -> RowOutcome:
-        message = f"{self.refused_reason}: no room left under the quota to create this contact"
-        return RowOutcome(problem={"message": message})
-
-
-UNLIMITED = 10**12
 
 
 def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:

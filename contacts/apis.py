@@ -65,6 +65,7 @@ class UnparsedJSONParser(JSONParser):
 
 class ContactBulkCreateApi(APIView):
     parser_classes = [UnparsedJSONParser]
+    throttle_scope = "bulk"
 
     @extend_schema_serializer(component_name="BulkAccepted")
     class OutputSerializer(serializers.Serializer):

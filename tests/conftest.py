@@ -32,6 +32,9 @@ def _redis_isolation():
     prefix = f"contacts-test-{uuid.uuid4().hex[:8]}"
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
     os.environ["CHANNELS_REDIS_PREFIX"] = prefix
+    # Rate-limit counters too: ids repeat from one test run to the next.
+    settings.CACHES["default"]["KEY_PREFIX"] = prefix
+    os.environ["CACHE_KEY_PREFIX"] = prefix
     yield
 
 

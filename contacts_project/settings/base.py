@@ -10,15 +10,29 @@ from .env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEBUG = env_bool("DEBUG", False)
+# HTTPS=true is production behind TLS: secure cookies, HSTS, redirects to https, and a
+# SECRET_KEY that must come from the environment.
+HTTPS = env_bool("HTTPS", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set")
+    if HTTPS:
+        raise ImproperlyConfigured("SECRET_KEY must be set when HTTPS=true")
     # The embedded default must start with no configuration; production sets SECRET_KEY.
     SECRET_KEY = "insecure-embedded-default-set-SECRET_KEY-in-production"
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # TLS ends at the load balancer
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Single-page apps on other origins call the API with bearer tokens (no cookies).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api|o)/.*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -28,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "oauth2_provider",
     "drf_spectacular",
@@ -47,6 +62,7 @@ MIDDLEWARE = [
     "contacts_project.middleware.RequestSizeLimitMiddleware",
     "contacts_project.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -136,6 +152,15 @@ if not EMBEDDED_WORKER and not REDIS_URL:
 # runs) sharing one database keep apart by naming different queues.
 BULK_QUEUE = env_str("BULK_QUEUE", "default")
 # "default" too: tasks are declared on it before `.using(queue_name=BULK_QUEUE)` moves them.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "contacts")}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": sorted({"default", BULK_QUEUE})}}
 # How often an idle worker looks for queued jobs, in seconds.
 WORKER_POLL_INTERVAL = float(env_str("WORKER_POLL_INTERVAL", "0.2"))
@@ -153,6 +178,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "contacts_project.exceptions.api_exception_handler",
+    # Per token (or session user), counted in the shared cache so the limits hold across
+    # processes; the bulk route has a limit of its own.
+    "DEFAULT_THROTTLE_CLASSES": ["contacts_project.throttling.CallerRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env_str("API_RATE_LIMIT", "1200/min"),
+        "bulk": env_str("BULK_RATE_LIMIT", "120/min"),
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -168,7 +200,22 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     # Loopback http redirects are how native and local apps receive codes (RFC 8252).
     "ALLOWED_REDIRECT_URI_SCHEMES": env_list("OAUTH_REDIRECT_SCHEMES", ["https", "http"]),
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # RFC 9700 (OAuth 2.0 Security BCP), adopted: no implicit or password grant, S256 PKCE
+    # only, tokens never in URLs of HTTP requests, `iss` in authorization responses, tokens
+    # stored hashed.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
+# Plain-http redirect URIs stay allowed for native apps' loopback callbacks (RFC 8252);
+# set OAUTH_REDIRECT_SCHEMES=https to refuse them.
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Contacts API",

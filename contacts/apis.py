@@ -15,7 +15,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts_project.pagination import CursorPagination
+from contacts_project.pagination import CURSOR_PARAMETERS, CursorPagination, page_of
 from contacts_project.schema import (
     BULK_EVENTS_DESCRIPTION,
     ERROR_RESPONSES,
@@ -23,7 +23,7 @@ from contacts_project.schema import (
     QuotaErrorSerializer,
 )
 
-from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse_json, http_url
+from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse_json
 from .fields import CONTACT_FIELDS
 from .idempotency import RequestKey, idempotency_key_valid
 from .selectors import bulk_job_find, contact_find, contacts_filtered
@@ -190,24 +190,21 @@ class ContactListApi(APIView):
         email = serializers.CharField(required=False, max_length=254)
         linkedinUrl = serializers.CharField(required=False, max_length=2048)
         owner = serializers.CharField(required=False, max_length=254)
-
-        def validate_linkedinUrl(self, value: str) -> str:
-            if http_url(value) is None:
-                raise serializers.ValidationError("Must be a valid URL.")
-            return value
+        pageSize = serializers.IntegerField(required=False, min_value=1, max_value=1000, help_text="default 100")
 
     @extend_schema(
         operation_id="contacts_list",
-        parameters=[FilterSerializer],
-        responses={200: ContactOutputSerializer(many=True), **ERROR_RESPONSES},
+        parameters=[FilterSerializer, *CURSOR_PARAMETERS],
+        responses={200: page_of(ContactOutputSerializer, "ContactPage"), **ERROR_RESPONSES},
     )
     def get(self, request):
-        known = {*self.FilterSerializer().fields, "cursor", ContactPagination.page_size_query_param}
+        known = {*self.FilterSerializer().fields, "cursor"}
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             # A misspelt filter must not silently return every contact.
             raise ValidationError({name: ["is not a known query parameter"] for name in unknown})
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: a QueryDict would make DRF read an empty value as an absent one.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         contacts = contacts_filtered(

@@ -1,7 +1,9 @@
 """The API's cursor pagination: DRF's, with a cursor it cannot use answered as a 400."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import pagination
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_serializer
+from rest_framework import pagination, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 
 
@@ -18,3 +20,19 @@ class CursorPagination(pagination.CursorPagination):
             return super().paginate_queryset(queryset, request, view)
         except (NotFound, DjangoValidationError):
             raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+
+def page_of(item_serializer, component_name: str):
+    """The serializer of one page of `item_serializer` items, for the OpenAPI document."""
+    fields = {
+        "next": serializers.URLField(allow_null=True, help_text="The next page; null on the last"),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item_serializer(many=True),
+    }
+    page = type(component_name, (serializers.Serializer,), fields)
+    return extend_schema_serializer(component_name=component_name)(page)
+
+
+CURSOR_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="From the `next` or `previous` link"),
+]

@@ -26,6 +26,8 @@ ERROR_RESPONSES = {
     403: OpenApiResponse(ErrorSerializer, description="The token lacks the scope"),
     404: OpenApiResponse(ErrorSerializer, description="No such object in your account"),
     413: OpenApiResponse(ErrorSerializer, description="Body too large"),
+    429: OpenApiResponse(ErrorSerializer, description="Rate limit reached; see Retry-After"),
+    503: OpenApiResponse(ErrorSerializer, description="The database is out of reach; nothing was written"),
 }
 
 

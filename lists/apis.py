@@ -4,7 +4,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts_project.pagination import CursorPagination
+from contacts_project.fields import StrictCharField
+from contacts_project.pagination import CURSOR_PARAMETERS, CursorPagination, page_of
 from contacts_project.schema import ERROR_RESPONSES
 
 from .selectors import lists_with_counts
@@ -21,14 +22,18 @@ class ListOutputSerializer(serializers.Serializer):
 class ListListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         # Kept as sent: the bulk route finds a list by its exact name.
-        name = serializers.CharField(max_length=200, trim_whitespace=False)
+        name = StrictCharField(max_length=200, trim_whitespace=False)
 
         def validate_name(self, value: str) -> str:
             if "\x00" in value:
                 raise serializers.ValidationError("must not contain NUL characters")
             return value
 
-    @extend_schema(operation_id="lists_list", responses={200: ListOutputSerializer(many=True), **ERROR_RESPONSES})
+    @extend_schema(
+        operation_id="lists_list",
+        parameters=CURSOR_PARAMETERS,
+        responses={200: page_of(ListOutputSerializer, "ListPage"), **ERROR_RESPONSES},
+    )
     def get(self, request):
         paginator = CursorPagination()
         page = paginator.paginate_queryset(lists_with_counts(account_id=request.user.account_id), request, self)

@@ -165,8 +165,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": sor
 # How often an idle worker looks for queued jobs, in seconds.
 WORKER_POLL_INTERVAL = float(env_str("WORKER_POLL_INTERVAL", "0.2"))
 
-# A 10,000-contact body with every field at its maximum length fits under this.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 64 * 1024 * 1024, minimum=1024)
+# A 10,000-contact body with every field but vars at its maximum length (~131 MiB) fits.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 160 * 1024 * 1024, minimum=1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

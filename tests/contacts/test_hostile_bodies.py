@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from contacts.fields import CONTACT_FIELDS
 from contacts.models import BulkJob, Contact
 from contacts.services import bulk_job_process
 
@@ -113,3 +114,33 @@ def test_a_bad_row_among_ten_thousand_writes_nothing(api):
     assert response.status_code == 400
     assert response.json()["errors"] == [{"index": 9999, "field": "email", "message": "must be a valid email address"}]
     assert _nothing_written()
+
+
+def _longest_contact(i: int) -> dict:
+    contact = {}
+    for field in CONTACT_FIELDS:
+        if field.kind == "text":
+            contact[field.api] = "x" * field.max_length
+        elif field.kind == "url":
+            contact[field.api] = "https://example.com/" + "p" * (field.max_length - 20)
+    unique = f"{i:05d}"
+    # 254 characters: a 64-character local part, and a domain of labels of at most 63.
+    contact["email"] = unique + "a" * 59 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 56]) + ".test"
+    contact["linkedinUrl"] = "https://www.linkedin.com/in/" + unique + "p" * (2048 - 33)
+    return {**contact, "collectedAt": "2026-01-01T00:00:00+00:00", "source": "api", "language": "fr"}
+
+
+def test_ten_thousand_contacts_with_every_field_at_its_maximum_length_are_stored_exactly(api):
+    contacts = [_longest_contact(i) for i in range(10_000)]
+    raw = json.dumps(_body(*contacts))
+    assert len(raw) > 128 * 2**20  # the body this limit is sized for
+
+    response = _post_raw(api, raw)
+    assert response.status_code == 202, response.content[:500]
+    bulk_job_process(job_id=response.json()["uuid"])
+
+    job = BulkJob.objects.get()
+    assert (job.status, job.created, job.failed) == ("done", 10_000, 0)
+    stored = Contact.objects.get(email_key=contacts[1234]["email"].lower())
+    assert stored.company_description == contacts[1234]["companyDescription"]
+    assert stored.linkedin_url == contacts[1234]["linkedinUrl"]

@@ -170,3 +170,56 @@ def test_bulk_by_name_uses_the_callers_list_of_that_name_and_leaves_the_other_un
     assert theirs.contact.first_name is None and theirs.contact.list_id == theirs.contact_list.pk
     mine.contact.refresh_from_db()
     assert mine.contact.first_name == "Mine"
+
+
+# -- Tokens: scope, expiry, revocation, malformed headers ------------------------------------
+
+WRITES = [
+    ("/api/v1/lists", {"name": "New"}),
+    ("/api/v1/contacts/bulk", {"list": {"name": "New"}, "contacts": [{"email": "n@example.test"}]}),
+]
+READS = ["/api/v1/lists", "/api/v1/contacts", "/api/v1/quotas"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path, body", WRITES, ids=["lists", "bulk"])
+def test_a_read_only_token_is_refused_on_every_write_and_writes_nothing(mine, path, body):
+    reader = factories.api_client_make(mine.user, scope="contacts:read")
+    lists_before, jobs_before = ContactList.objects.count(), BulkJob.objects.count()
+
+    response = reader.post(path, body, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"errors": [{"message": "This token lacks the contacts:write scope."}]}
+    assert (ContactList.objects.count(), BulkJob.objects.count()) == (lists_before, jobs_before)
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_answers_401_everywhere(mine):
+    from oauth2_provider.models import get_access_token_model
+
+    client = factories.api_client_make(mine.user)
+    assert client.get("/api/v1/lists").status_code == 200
+    get_access_token_model().objects.filter(application__user=mine.user).latest("id").revoke()
+
+    answers = [client.get(path) for path in READS] + [client.post(p, b, format="json") for p, b in WRITES]
+
+    assert {a.status_code for a in answers} == {401}
+    assert all(a.json()["errors"][0]["message"] for a in answers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not-a-token", "bearer\tx y z", "Token abc"],
+)
+def test_malformed_or_unknown_authorization_answers_401_with_the_error_shape(header):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get("/api/v1/lists")
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"errors"}

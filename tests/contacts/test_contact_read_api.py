@@ -354,3 +354,17 @@ def test_contacts_misspelt_filter_answers_400_naming_it_rather_than_every_contac
 
     assert response.status_code == 400
     assert response.json() == {"errors": [{"field": "emial", "message": "is not a known query parameter"}]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query, field",
+    [({"owner": ""}, "owner"), ({"email": ""}, "email"), ({"pageSize": "null"}, "pageSize"), ({"pageSize": "0"}, "pageSize"),
+     ({"pageSize": "1001"}, "pageSize")],
+)
+def test_contacts_empty_filters_and_bad_page_sizes_answer_400_naming_them(api, query, field):
+    # Found by schema fuzzing: an empty filter used to be read as no filter at all.
+    response = api.get(CONTACTS, query)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [field]

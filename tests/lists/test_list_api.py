@@ -180,3 +180,14 @@ def test_list_create_with_invalid_json_answers_400_on_field_body(api, account):
     [problem] = response.json()["errors"]
     assert problem["field"] == "body" and "JSON" in problem["message"]
     assert not ContactList.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [0, True, ["Leads"]])
+def test_list_name_that_is_not_a_string_answers_400(api, account, name):
+    # Found by schema fuzzing: DRF's CharField turned 0 into "0".
+    response = api.post("/api/v1/lists", {"name": name}, format="json")
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["name"]
+    assert not ContactList.objects.filter(account=account).exists()

@@ -58,6 +58,16 @@ def test_socket_with_an_expired_token_is_closed_with_4401(live_service):
     assert close_code(live_service, token=factories.token_make(user, expires_in=-60)) == 4401
 
 
+def test_socket_with_a_revoked_token_is_closed_with_4401(live_service):
+    from oauth2_provider.models import get_access_token_model
+
+    user = factories.user_make(factories.account_make())
+    token = factories.token_make(user)
+    get_access_token_model().objects.filter(application__user=user).get().revoke()
+
+    assert close_code(live_service, token=token) == 4401
+
+
 def test_socket_with_a_token_of_a_deactivated_user_is_closed_with_4401(live_service):
     user = factories.user_make(factories.account_make(), is_active=False)
 

@@ -2,7 +2,6 @@
 
 import logging
 import threading
-import time
 from datetime import timedelta
 
 from django.conf import settings

@@ -7,7 +7,6 @@ the consumer turns each event into one WebSocket frame, in order.
 
 import asyncio
 import logging
-import threading
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
@@ -25,8 +24,6 @@ ENDING = "contact_bulk_create_ending"
 # Set when the background work runs inside the server process (embedded default): the
 # in-memory layer lives on the server's event loop, so sends are scheduled onto it.
 _server_loop: asyncio.AbstractEventLoop | None = None
-_published_messages = 0
-_count_lock = threading.Lock()
 
 
 def user_group(user_id: int) -> str:
@@ -71,11 +68,6 @@ def publish(*, user_id: int, events: Iterable[dict]) -> None:
         _group_send(user_group(user_id), {"type": MESSAGE_TYPE, "events": events[start : start + size]})
 
 
-def published_messages() -> int:
-    """Channel-layer messages this process has sent (the benchmark reads it)."""
-    return _published_messages
-
-
 def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
     global _server_loop
     _server_loop = loop
@@ -84,7 +76,6 @@ def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
 def _group_send(group: str, message: dict) -> None:
     """Send one message; a channel-layer failure is logged, never raised: events are
     notifications, and the data they describe is already committed."""
-    global _published_messages
     layer = get_channel_layer()
     try:
         if _server_loop is not None:
@@ -94,9 +85,6 @@ def _group_send(group: str, message: dict) -> None:
             async_to_sync(_send_with_timeout)(layer, group, message)
     except Exception:
         logger.exception("Could not publish %s events to %s", len(message["events"]), group)
-        return
-    with _count_lock:
-        _published_messages += 1
 
 
 async def _send_with_timeout(layer, group: str, message: dict) -> None:

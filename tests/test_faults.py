@@ -12,7 +12,7 @@ from contacts.models import BulkJob, Contact
 from realtime.events import ENDING, RUNNING, STARTING
 from tests import factories
 from tests.conftest import service_env
-from tests.live import ServiceProcesses, free_port, frames_until_ending, job_events, wait_for
+from tests.live import ServiceProcesses, free_port, job_events, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

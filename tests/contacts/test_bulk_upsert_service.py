@@ -3,8 +3,7 @@ and processed by bulk_job_process in the test itself (on the real PostgreSQL tes
 a live worker cannot see the test's uncommitted rows), then the database, the job's counters
 and the events sent through the real Redis channel layer are checked."""
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
@@ -47,6 +46,16 @@ def _done(total: int, *, created: int = 0, updated: int = 0, failed: int = 0, er
 
 def _only(account, **lookup) -> Contact:
     return Contact.objects.select_related("list", "owner").get(account=account, **lookup)
+
+
+def _expected_events(job: BulkJob, *, total: int, ending: dict) -> list[dict]:
+    """The contract's exact sequence for a job: starting, one running per row, ending."""
+    uuid_ = str(job.pk)
+    return [
+        {"event": "contact_bulk_create_starting", "data": {"listId": str(job.list_id), "uuid": uuid_}},
+        *({"event": "contact_bulk_create_running", "data": {"uuid": uuid_, "i": i, "total": total}} for i in range(total)),
+        {"event": "contact_bulk_create_ending", "data": {"uuid": uuid_, **ending}},
+    ]
 
 
 @pytest.fixture
@@ -497,15 +506,7 @@ def test_events_are_starting_then_one_running_per_contact_in_order_then_ending(a
         job = _run(user, contacts)
         events = factories.events_until_ending(channel, str(job.pk))
 
-    uuid_ = str(job.pk)
-    assert events == [
-        {"event": "contact_bulk_create_starting", "data": {"listId": str(job.list_id), "uuid": uuid_}},
-        *(
-            {"event": "contact_bulk_create_running", "data": {"uuid": uuid_, "i": i, "total": 5}}
-            for i in range(5)
-        ),
-        {"event": "contact_bulk_create_ending", "data": {"uuid": uuid_, "created": 3, "updated": 2}},
-    ]
+    assert events == _expected_events(job, total=5, ending={"created": 3, "updated": 2})
 
 
 def test_ending_counts_failed_rows_which_the_job_details(account, user, ada, grace):
@@ -519,15 +520,7 @@ def test_ending_counts_failed_rows_which_the_job_details(account, user, ada, gra
         job = _run(user, contacts)
         events = factories.events_until_ending(channel, str(job.pk))
 
-    uuid_ = str(job.pk)
-    assert events == [
-        {"event": "contact_bulk_create_starting", "data": {"listId": str(job.list_id), "uuid": uuid_}},
-        *(
-            {"event": "contact_bulk_create_running", "data": {"uuid": uuid_, "i": i, "total": 3}}
-            for i in range(3)
-        ),
-        {"event": "contact_bulk_create_ending", "data": {"uuid": uuid_, "created": 1, "updated": 0, "failed": 2}},
-    ]
+    assert events == _expected_events(job, total=3, ending={"created": 1, "updated": 0, "failed": 2})
     assert _counts(job) == _done(3, created=1, failed=2, errors=[
         {"index": 0, "field": "linkedinUrl", "message": LINKEDIN_CONFLICT},
         {"index": 2, "field": "linkedinUrl", "message": LINKEDIN_CONFLICT},

@@ -4,7 +4,6 @@ exactly one `ending`."""
 
 import signal
 import uuid
-import time
 
 import pytest
 

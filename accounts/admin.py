@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from quotas.models import AccountQuota, UserQuota
 
+from .admin_scope import AccountScopedAdmin
 from .models import Account, User
 
 
@@ -19,7 +20,8 @@ class UserQuotaInline(admin.StackedInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AccountScopedAdmin, admin.ModelAdmin):
+    account_field = "pk"
     list_display = ["name", "total_limit", "created_at"]
     list_select_related = ["quota"]
     search_fields = ["name"]
@@ -32,7 +34,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class AccountUserAdmin(UserAdmin):
+class AccountUserAdmin(AccountScopedAdmin, UserAdmin):
     list_display = ["username", "email", "account", "is_staff"]
     list_filter = ["account", "is_staff", "is_superuser"]
     list_select_related = ["account"]

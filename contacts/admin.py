@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.urls import path
 
+from accounts.admin_scope import AccountScopedAdmin
+
 from . import admin_import
 from .models import BulkJob, Contact
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AccountScopedAdmin, admin.ModelAdmin):
     list_display = ["email", "linkedin_url", "first_name", "last_name", "company_name", "list", "owner", "source"]
     list_filter = ["source", ("list", admin.RelatedOnlyFieldListFilter), ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["list", "owner"]
@@ -27,7 +29,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(BulkJob)
-class BulkJobAdmin(admin.ModelAdmin):
+class BulkJobAdmin(AccountScopedAdmin, admin.ModelAdmin):
     """Jobs are watched here, never edited."""
 
     list_display = ["id", "account", "user", "status", "total", "processed", "created", "updated", "failed", "created_at"]

@@ -41,3 +41,29 @@ def test_bulk_job_admin_is_read_only(operator_client):
 
     assert page.status_code == 200 and b'name="_save"' not in page.content
     assert operator_client.get("/admin/contacts/bulkjob/add/").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/admin/contacts/contact/", "/admin/contacts/bulkjob/", "/admin/lists/contactlist/"])
+def test_staff_of_one_account_never_see_another_accounts_rows(client, db, path):
+    from django.contrib.auth.models import Permission
+
+    mine, theirs = factories.account_make(), factories.account_make()
+    staff = factories.user_make(mine, is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    shown = {}
+    for account, marker in ((mine, "mine"), (theirs, "theirs")):
+        owner = factories.user_make(account)
+        contact_list = factories.list_make(account, f"list-{marker}")
+        factories.contact_make(account, contact_list, owner, email=f"{marker}@example.test")
+        job = BulkJob.objects.create(account=account, user=owner, list=contact_list, payload=payload_pack([]), total=1)
+        shown[marker] = {
+            "/admin/contacts/contact/": f"{marker}@example.test",
+            "/admin/contacts/bulkjob/": str(job.pk),
+            "/admin/lists/contactlist/": f"list-{marker}",
+        }[path]
+    client.force_login(staff)
+
+    page = client.get(path).content.decode()
+
+    assert shown["mine"] in page
+    assert shown["theirs"] not in page

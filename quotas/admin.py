@@ -1,19 +1,23 @@
 from django.contrib import admin
 
+from accounts.admin_scope import AccountScopedAdmin
+
 from .models import AccountQuota, ConnectUsage, UserQuota
 
 
 @admin.register(AccountQuota)
-class AccountQuotaAdmin(admin.ModelAdmin):
+class AccountQuotaAdmin(AccountScopedAdmin, admin.ModelAdmin):
     list_display = ["account", "total_limit"]
 
 
 @admin.register(UserQuota)
-class UserQuotaAdmin(admin.ModelAdmin):
+class UserQuotaAdmin(AccountScopedAdmin, admin.ModelAdmin):
+    account_field = "user__account"
     list_display = ["user", "connect_daily_limit"]
 
 
 @admin.register(ConnectUsage)
-class ConnectUsageAdmin(admin.ModelAdmin):
+class ConnectUsageAdmin(AccountScopedAdmin, admin.ModelAdmin):
+    account_field = "user__account"
     list_display = ["user", "day", "created"]
     list_filter = ["day"]

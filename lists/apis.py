@@ -8,7 +8,7 @@ from contacts_project.fields import StrictCharField
 from contacts_project.pagination import CURSOR_PARAMETERS, CursorPagination, page_of
 from contacts_project.schema import ERROR_RESPONSES
 
-from .selectors import lists_with_counts
+from .selectors import list_find, lists_with_counts
 from .services import ListNameTaken, list_create
 
 
@@ -58,16 +58,8 @@ class ListListCreateApi(APIView):
 class ListDetailApi(APIView):
     @extend_schema(operation_id="lists_detail", responses={200: ListOutputSerializer, **ERROR_RESPONSES})
     def get(self, request, list_id):
-        found = lists_with_counts(account_id=request.user.account_id).filter(pk=_uuid_or_none(list_id)).first()
+        found = list_find(account_id=request.user.account_id, list_id=list_id, with_count=True)
         if found is None:
             raise NotFound("No list of your account has this id.")
         return Response(ListOutputSerializer(found).data)
 
-
-def _uuid_or_none(value):
-    import uuid
-
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None

@@ -214,6 +214,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-extras", action="store_true", help="skip the naive path and the concurrency run")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     reset_database()
@@ -232,8 +233,9 @@ def main() -> None:
             med = {k: statistics.median(run[k] for run in runs) for k in ("accepted", "ended")}
             rows.append((n, med["accepted"], med["ended"], runs[-1]["frames"], runs[-1]["messages"], floor, runs[-1]["ending"]))
         peaks = service.peak_rss_mb()
-        naive_1k = naive(service, 1000)
-        conc_time, conc_frames = concurrency(service, 8, 1000, r)
+        if not args.no_extras:
+            naive_1k = naive(service, 1000)
+            conc_time, conc_frames = concurrency(service, 8, 1000, r)
     finally:
         service.stop()
 
@@ -241,13 +243,15 @@ def main() -> None:
     for n, acc, end, frames, msgs, floor, ending in rows:
         print(f"{n:>6} {acc:>9.3f} {end:>11.3f} {frames:>7} {msgs:>11} {floor:>14.3f} {1000 * end / n:>17.3f}  {ending}")
     print(f"peak RSS (MB): server {peaks.get('server', 0):.0f}, worker {peaks.get('worker', 0):.0f}")
-    print(f"naive update_or_create: 1,000 contacts in {naive_1k:.2f} s; scaled to 10k: {naive_1k * 10:.1f} s")
-    print(f"concurrency: 8 accounts x 1,000 contacts at once: {conc_time:.2f} s, {conc_frames} frames (expected {8 * 1002})")
+    if not args.no_extras:
+        print(f"naive update_or_create: 1,000 contacts in {naive_1k:.2f} s; scaled to 10k: {naive_1k * 10:.1f} s")
+        print(f"concurrency: 8 accounts x 1,000 contacts at once: {conc_time:.2f} s, {conc_frames} frames (expected {8 * 1002})")
     big = [row for row in rows if row[0] == 10000]
     if big:
         _, _, e2e, _, _, floor, _ = big[0]
         print(f"e2e_10k / raw_floor_10k = {e2e / floor:.1f}")
-        print(f"naive_10k / e2e_10k = {naive_1k * 10 / e2e:.1f}")
+        if not args.no_extras:
+            print(f"naive_10k / e2e_10k = {naive_1k * 10 / e2e:.1f}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from .worker_wakeup import workers_wake
+
 # A job's task waits this long for the request to announce the job (send `starting`).
 # The request releases it at once; the delay only matters if the request died in between.
 ANNOUNCE_GRACE = timedelta(seconds=30)
@@ -23,9 +25,13 @@ def bulk_job_enqueue(*, job_id: str, deferred: bool = True) -> str:
     """Enqueue a job's processing (held back until released, if deferred); returns the task's id."""
     run_after = timezone.now() + ANNOUNCE_GRACE if deferred else None
     task = process_bulk_job.using(queue_name=settings.BULK_QUEUE, run_after=run_after)
-    return str(task.enqueue(job_id).id)
+    task_id = str(task.enqueue(job_id).id)
+    if not deferred:
+        workers_wake(queue=settings.BULK_QUEUE)
+    return task_id
 
 
 def bulk_job_release(*, task_id: str) -> None:
     """Let a worker take the job's task now."""
     DBTaskResult.objects.filter(id=task_id).update(run_after=timezone.now())
+    workers_wake(queue=settings.BULK_QUEUE)

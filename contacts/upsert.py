@@ -3,10 +3,13 @@
 Processing the rows one by one in array order against this in-memory image gives exactly
 the result the contract asks for; the service then writes the image in a few queries.
 A contact here is a plain dict of model attribute names to values (cheaper than model
-instances by an order of magnitude at 10,000 rows). Rows carry their `email_key` and
-`linkedin_key`, computed once when the job's rows are loaded (`row_with_keys`).
+instances by an order of magnitude at 10,000 rows); its `vars` may still be the JSON text
+the database returned, decoded only if a row changes them. A row is a dict of the
+attributes it sets, plus the `email_key` and `linkedin_key` of the email and LinkedIn URL
+it has, computed once when the job's rows are loaded (`row_with_keys`).
 """
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,15 +17,19 @@ from datetime import datetime
 from .fields import DEFAULT_LANGUAGE, DEFAULT_SOURCE
 from .normalize import email_key, linkedin_key
 
-# Row attributes that are copied onto the contact as they are.
-_PLAIN = frozenset(
-    {
-        "email", "linkedin_url", "source", "language", "first_name", "last_name",
-        "company_industry", "company_name", "company_size", "company_description",
-        "company_website", "city", "country", "zipcode", "mobile_phone", "phone",
-        "picture_url", "job_title", "collected_at",
-    }
-)
+# A contact with every attribute but the ones _new_contact sets: plain text fields empty.
+_BLANK = {
+    **dict.fromkeys(
+        (
+            "email", "email_key", "linkedin_url", "linkedin_key", "first_name", "last_name",
+            "company_industry", "company_name", "company_size", "company_description",
+            "company_website", "city", "country", "zipcode", "mobile_phone", "phone",
+            "picture_url", "job_title",
+        )
+    ),
+    "language": DEFAULT_LANGUAGE,
+    "vars": {},
+}
 
 
 @dataclass(frozen=True)
@@ -115,59 +122,57 @@ class ContactImage:
 
 
 def _new_contact(row: dict, options: UpsertOptions) -> dict:
-    contact = {
-        "id": uuid.uuid4(),
-        "account_id": options.account_id,
-        "list_id": options.list_id,
-        "owner_id": row.get("owner_id", options.caller_id),
-        "collected_at": options.collected_at_default,
-        "source": options.default_source,
-        "language": DEFAULT_LANGUAGE,
-        "vars": {},
-        "email": None,
-        "email_key": None,
-        "linkedin_url": None,
-        "linkedin_key": None,
-    }
+    contact = dict(_BLANK)
+    contact.update(
+        id=uuid.uuid4(),
+        account_id=options.account_id,
+        list_id=options.list_id,
+        owner_id=options.caller_id,
+        collected_at=options.collected_at_default,
+        source=options.default_source,
+    )
     _copy_fields(contact, row)
     return contact
 
 
 def _update_contact(contact: dict, row: dict, options: UpsertOptions) -> None:
+    owner_id = contact["owner_id"]
     _copy_fields(contact, row)
     if options.move_to_list:
         contact["list_id"] = options.list_id
     # Without an `owner` field there is nothing to replace the owner by: the caller is the
     # default owner of created contacts only, like every other default.
-    if options.replace_owner and "owner_id" in row:
-        contact["owner_id"] = row["owner_id"]
+    if not options.replace_owner:
+        contact["owner_id"] = owner_id
 
 
 def _copy_fields(contact: dict, row: dict) -> None:
-    for attr, value in row.items():
-        if attr in _PLAIN:
-            contact[attr] = value
+    """Copy the row's fields (and the keys of its email and LinkedIn URL, present only with
+    them) onto the contact; `vars` are merged key by key."""
+    earlier_vars = contact["vars"]
+    contact.update(row)
     if "vars" in row:
-        merged = dict(contact.get("vars") or {})
+        merged = dict(json.loads(earlier_vars) if isinstance(earlier_vars, str) else earlier_vars)
         for key, value in row["vars"].items():
             if value is None:
                 merged.pop(key, None)
             else:
                 merged[key] = value
         contact["vars"] = merged
-    if "email" in row:
-        contact["email_key"] = row["email_key"]
-    if "linkedin_url" in row:
-        contact["linkedin_key"] = row["linkedin_key"]
 
 
 def row_with_keys(row: dict) -> dict:
-    """A stored row with the keys it matches by, computed once."""
-    return {**row, "email_key": email_key(row.get("email")), "linkedin_key": linkedin_key(row.get("linkedin_url"))}
+    """A stored row with the keys it matches by (for the fields it has), computed once."""
+    row = dict(row)
+    if "email" in row:
+        row["email_key"] = email_key(row["email"])
+    if "linkedin_url" in row:
+        row["linkedin_key"] = linkedin_key(row["linkedin_url"])
+    return row
 
 
 def row_keys(rows) -> tuple[set[str], set[str]]:
     """The email and LinkedIn keys that a set of rows (with keys) can match."""
-    emails = {row["email_key"] for row in rows if row["email_key"]}
-    linkedins = {row["linkedin_key"] for row in rows if row["linkedin_key"]}
+    emails = {key for row in rows if (key := row.get("email_key"))}
+    linkedins = {key for row in rows if (key := row.get("linkedin_key"))}
     return emails, linkedins

@@ -10,27 +10,22 @@ import threading
 
 from django.conf import settings
 from django.utils.crypto import get_random_string
-from django_tasks_db.management.commands.db_worker import Worker
 
 from contacts.recovery import recovery_start
+from contacts.worker import BulkWorker
 
 from .events import bind_server_loop
 
 logger = logging.getLogger(__name__)
 
 
-def embedded_worker_start(loop: asyncio.AbstractEventLoop) -> Worker:
-    """Start a database task worker in a daemon thread, publishing onto `loop`."""
+def embedded_worker_start(loop: asyncio.AbstractEventLoop) -> BulkWorker:
+    """Start a bulk job worker in a daemon thread, publishing onto `loop`."""
     bind_server_loop(loop)
-    worker = Worker(
+    worker = BulkWorker(
         queue_names=[settings.BULK_QUEUE],
         interval=settings.WORKER_POLL_INTERVAL,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
         worker_id=f"embedded-{get_random_string(12)}",
-        excluded_queue_names=[],
     )
     threading.Thread(target=worker.run, name="embedded-worker", daemon=True).start()
     recovery_start()

@@ -6,10 +6,11 @@ the consumer turns each event into one WebSocket frame, in order.
 """
 
 import asyncio
+import concurrent.futures
 import logging
+import threading
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -20,10 +21,6 @@ MESSAGE_TYPE = "bulk.events"  # handled by EventsConsumer.bulk_events
 STARTING = "contact_bulk_create_starting"
 RUNNING = "contact_bulk_create_running"
 ENDING = "contact_bulk_create_ending"
-
-# Set when the background work runs inside the server process (embedded default): the
-# in-memory layer lives on the server's event loop, so sends are scheduled onto it.
-_server_loop: asyncio.AbstractEventLoop | None = None
 
 
 def user_group(user_id: int) -> str:
@@ -60,32 +57,75 @@ def job_catch_up(job, *, after: int) -> list[dict]:
     return missed
 
 
-def publish(*, user_id: int, events: Iterable[dict]) -> None:
-    """Send events to every socket of a user, in order, as few channel-layer messages."""
+def publish(*, user_id: int, events: Iterable[dict], wait: bool = True) -> None:
+    """Send events to every socket of a user, in order, as few channel-layer messages.
+
+    Messages leave in the order they were published, from one event loop per process.
+    With wait=False this returns at once: a job goes on writing its next chunk while the
+    last one's events are sent. wait=True returns once everything published so far is sent.
+    """
     events = list(events)
     size = settings.REALTIME_EVENTS_PER_MESSAGE
+    sender = _sender_get()
+    sent = None
     for start in range(0, len(events), size):
-        _group_send(user_group(user_id), {"type": MESSAGE_TYPE, "events": events[start : start + size]})
+        sent = sender.send(user_group(user_id), {"type": MESSAGE_TYPE, "events": events[start : start + size]})
+    if wait and sent is not None:
+        try:
+            sent.result(timeout=SEND_TIMEOUT * (len(events) // size + 1))
+        except concurrent.futures.TimeoutError:
+            logger.warning("Events for user %s are still waiting for the channel layer", user_id)
 
 
 def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
-    global _server_loop
-    _server_loop = loop
+    """Send from the server's event loop (the embedded default: the in-memory layer lives there)."""
+    global _sender
+    with _sender_lock:
+        _sender = _OrderedSender(loop)
 
 
-def _group_send(group: str, message: dict) -> None:
-    """Send one message; a channel-layer failure is logged, never raised: events are
+class _OrderedSender:
+    """Sends channel-layer messages one at a time on one event loop, in the order they were
+    handed over from any thread. A failure is logged, never raised: events are
     notifications, and the data they describe is already committed."""
-    layer = get_channel_layer()
-    try:
-        if _server_loop is not None:
-            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _server_loop)
-            future.result(timeout=SEND_TIMEOUT)
-        else:
-            async_to_sync(_send_with_timeout)(layer, group, message)
-    except Exception:
-        logger.exception("Could not publish %s events to %s", len(message["events"]), group)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self._queue: asyncio.Queue | None = None  # created on the loop
+        self._drain_task = None
+
+    def send(self, group: str, message: dict) -> concurrent.futures.Future:
+        sent = concurrent.futures.Future()
+        self.loop.call_soon_threadsafe(self._enqueue, group, message, sent)
+        return sent
+
+    def _enqueue(self, group: str, message: dict, sent: concurrent.futures.Future) -> None:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._drain_task = self.loop.create_task(self._drain())
+        self._queue.put_nowait((group, message, sent))
+
+    async def _drain(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            group, message, sent = await self._queue.get()
+            try:
+                await asyncio.wait_for(layer.group_send(group, message), timeout=SEND_TIMEOUT)
+            except Exception:
+                logger.exception("Could not publish %s events to %s", len(message["events"]), group)
+            sent.set_result(None)
 
 
-async def _send_with_timeout(layer, group: str, message: dict) -> None:
-    await asyncio.wait_for(layer.group_send(group, message), timeout=SEND_TIMEOUT)
+_sender: _OrderedSender | None = None
+_sender_lock = threading.Lock()
+
+
+def _sender_get() -> _OrderedSender:
+    """This process's sender; outside the embedded server, on an event loop of its own."""
+    global _sender
+    with _sender_lock:
+        if _sender is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="realtime-publisher", daemon=True).start()
+            _sender = _OrderedSender(loop)
+        return _sender

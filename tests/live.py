@@ -104,7 +104,7 @@ class ServiceProcesses:
         return service
 
     def worker(self, name: str) -> subprocess.Popen:
-        return self.start(name, "manage.py", "bulk_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1")
+        return self.start(name, "manage.py", "bulk_worker", "--interval", "0.1")
 
     def stop(self) -> None:
         for child in self.children:

@@ -1,18 +1,35 @@
-"""A database task worker (django-tasks-db's db_worker) that also resumes abandoned bulk jobs."""
+"""The bulk job worker: runs bulk jobs from the database task queue as soon as they are
+released, and resumes jobs whose worker died."""
+
+import logging
 
 from django.conf import settings
-from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from django.core.management.base import BaseCommand
+from django.utils.crypto import get_random_string
 
 from contacts.recovery import recovery_start
+from contacts.worker import BulkWorker
 
 
-class Command(DbWorkerCommand):
+class Command(BaseCommand):
     help = "Run bulk jobs from the database task queue, and resume jobs whose worker died."
 
     def add_arguments(self, parser):
-        super().add_arguments(parser)
-        parser.set_defaults(queue_name=settings.BULK_QUEUE)
+        parser.add_argument("--queue-name", default=settings.BULK_QUEUE)
+        parser.add_argument(
+            "--interval", type=float, default=settings.WORKER_POLL_INTERVAL,
+            help="seconds between looks at the queue when no wake-up arrives",
+        )
+        parser.add_argument("--worker-id", default=None)
 
-    def handle(self, *args, **options):
+    def handle(self, *args, queue_name, interval, worker_id, **options):
+        # The library logs each pass over the queue at INFO; its warnings and errors stay.
+        logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
         recovery_start()
-        return super().handle(*args, **options)
+        worker = BulkWorker(
+            queue_names=[queue_name],
+            interval=interval,
+            worker_id=worker_id or get_random_string(32),
+        )
+        worker.configure_signals()
+        worker.run()

@@ -30,10 +30,7 @@ class Command(BaseCommand):
         server_command = [
             sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "contacts_project.asgi:application"
         ]
-        worker_command = [
-            sys.executable, "manage.py", "bulk_worker", "--no-reload", "--no-startup-delay",
-            "--interval", str(settings.WORKER_POLL_INTERVAL),
-        ]
+        worker_command = [sys.executable, "manage.py", "bulk_worker"]
         server = subprocess.Popen(server_command)
         worker_count = 0 if settings.EMBEDDED_WORKER else workers
         worker_list = [subprocess.Popen(worker_command) for _ in range(worker_count)]

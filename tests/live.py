@@ -96,7 +96,7 @@ class ServiceProcesses:
     def server(self, name: str, env: dict | None = None) -> LiveService:
         port = free_port()
         process = self.start(
-            name, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "contacts_project.asgi:application", env=env
+            name, "-m", "contacts_project.server", "-b", "127.0.0.1", "-p", str(port), "contacts_project.asgi:application", env=env
         )
         service = LiveService(f"http://127.0.0.1:{port}", process, self.tmp_path / f"{name}.log")
         service.wait_until_up()

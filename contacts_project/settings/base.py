@@ -168,6 +168,9 @@ WORKER_POLL_INTERVAL = float(env_str("WORKER_POLL_INTERVAL", "1"))
 
 # A 10,000-contact body with every field but vars at its maximum length (~131 MiB) fits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 160 * 1024 * 1024, minimum=1024)
+# Request bodies (and uploads) up to this size stay in memory: a 10,000-contact body of
+# ~6 MB is read without a round trip through a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

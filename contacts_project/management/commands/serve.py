@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, **options):
         server_command = [
-            sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "contacts_project.asgi:application"
+            sys.executable, "-m", "contacts_project.server", "-b", host, "-p", str(port), "contacts_project.asgi:application"
         ]
         worker_command = [sys.executable, "manage.py", "bulk_worker"]
         server = subprocess.Popen(server_command)

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
+    TypeAdapter,
     ValidationError,
     create_model,
     model_validator,
@@ -37,6 +38,14 @@ MAX_CONTACTS = 10_000
 MAX_REPORTED_ERRORS = 1000
 
 _email_validator = EmailValidator()
+# Addresses of the common form (a dot-atom local part at a host name) in one precompiled
+# match, built from Django's own patterns: whatever it accepts, Django's validator accepts
+# too. Anything else goes to Django's validator itself.
+_COMMON_EMAIL = re.compile(
+    r"[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*@"
+    + EmailValidator.hostname_re + EmailValidator.domain_re + EmailValidator.tld_no_fqdn_re + r"\Z",
+    re.IGNORECASE,
+)
 
 
 def _problem(message: str) -> PydanticCustomError:
@@ -55,6 +64,8 @@ def _storable(text: str) -> bool:
 
 
 def _valid_email(value: str) -> str:
+    if len(value) <= 320 and _COMMON_EMAIL.match(value):
+        return value
     try:
         _email_validator(value)
     except DjangoValidationError:
@@ -182,17 +193,20 @@ class _ContactBase(BaseModel):
 
     @model_validator(mode="after")
     def _has_a_key(self):
-        if self.email is None and self.linkedinUrl is None:
+        if self.email is None and self.linkedin_url is None:
             raise _problem("each contact needs an email or a linkedinUrl")
         return self
 
 
+# Fields are named by model attribute and read by their API name: dumped, a contact is
+# a row of model attributes already (see contacts_json).
 ContactInput = create_model(
     "ContactInput",
     __base__=_ContactBase,
     __doc__="A contact to create or update; each needs an email or a linkedinUrl.",
-    **{f.api: _KINDS[f.kind](f) for f in CONTACT_FIELDS},
+    **{f.attr: Annotated[_KINDS[f.kind](f), Field(alias=f.api)] for f in CONTACT_FIELDS},
 )
+_CONTACT_LIST = TypeAdapter(list[ContactInput])
 
 
 class ListRef(BaseModel):
@@ -242,6 +256,12 @@ def bulk_request_parse_json(raw: bytes) -> BulkRequest:
         return BulkRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise BodyProblems(_problems(exc)) from None
+
+
+def contacts_json(request: BulkRequest) -> bytes:
+    """The request's contacts as JSON rows of the model attributes they set (the fields a
+    contact leaves out stay out), serialized by pydantic-core."""
+    return _CONTACT_LIST.dump_json(request.contacts, exclude_unset=True, by_alias=False)
 
 
 def _problems(exc: ValidationError) -> list[dict]:

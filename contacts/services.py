@@ -17,8 +17,8 @@ from quotas.selectors import quota_limits
 from quotas.services import connect_usage_add, quota_check
 from realtime import events
 
-from .bulk_input import BodyProblems, BulkRequest
-from .fields import DEFAULT_SOURCE, FIELDS_BY_API
+from .bulk_input import BodyProblems, BulkRequest, contacts_json
+from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob, Contact
 from .payload import payload_pack, payload_unpack
@@ -50,14 +50,16 @@ def bulk_job_create(
     nothing is written or sent. A request repeating an idempotency key answers its job.
     """
     account_id = flags.account_id or user.account_id
-    rows = _rows(request, owners=_owners(account_id=account_id, request=request))
+    payload = payload_pack(rows_json=contacts_json(request), owners=_owners(account_id=account_id, request=request))
     list_id = _list_id(account_id=account_id, request=request)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
         if request_key is not None:
             if (earlier := idempotent_job(account_id=account_id, request_key=request_key)) is not None:
                 return earlier
-        creates, connect_creates = _reservation(account_id=account_id, user=user, rows=rows, flags=flags)
+        creates, connect_creates = _reservation(
+            account_id=account_id, user=user, request=request, payload=payload, flags=flags
+        )
         quota_check(
             account_id=account_id, user_id=user.pk, creates=creates, connect_creates=connect_creates
         )
@@ -71,8 +73,8 @@ def bulk_job_create(
             list_id=list_id,
             move_to_list=flags.move_to_list,
             replace_owner=flags.replace_owner,
-            payload=payload_pack(rows),
-            total=len(rows),
+            payload=payload,
+            total=len(request.contacts),
             reserved_creates=creates,
             reserved_connect_creates=connect_creates,
             queue=settings.BULK_QUEUE,
@@ -122,7 +124,7 @@ def bulk_job_process(*, job_id) -> None:
         replace_owner=job.replace_owner,
         collected_at_default=job.created_at,
     )
-    rows = [_row_loaded(row) for row in payload_unpack(job.payload)]
+    rows = _rows_loaded(job.payload)
     size = settings.BULK_CHUNK_SIZE
     for start in range(job.processed, job.total, size):
         try:
@@ -239,14 +241,18 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
     events.publish(user_id=job.user_id, events=[events.job_ending(job)])
 
 
-def _reservation(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> tuple[int, int]:
+def _reservation(
+    *, account_id: int, user: User, request: BulkRequest, payload: bytes, flags: BulkFlags
+) -> tuple[int, int]:
     """The creations to reserve: none where no quota limits them (planning costs a query
     per key and a pass over the rows, worth paying only when a quota needs the count)."""
     limits = quota_limits(account_id=account_id, user_id=user.pk)
-    connect_limited = limits.connect_daily is not None and any(r.get("source", flags.default_source) == "connect" for r in rows)
+    connect_limited = limits.connect_daily is not None and any(
+        (c.source or flags.default_source) == "connect" for c in request.contacts
+    )
     if limits.total is None and not connect_limited:
         return 0, 0
-    return _creations(account_id=account_id, user=user, rows=rows, flags=flags)
+    return _creations(account_id=account_id, user=user, rows=_rows_loaded(payload), flags=flags)
 
 
 def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> tuple[int, int]:
@@ -260,10 +266,9 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
         replace_owner=flags.replace_owner,
         collected_at_default=timezone.now(),
     )
-    loaded = [_row_loaded(row) for row in rows]
-    image = ContactImage.of(contacts_matching(account_id, *row_keys(loaded)))
+    image = ContactImage.of(contacts_matching(account_id, *row_keys(rows)))
     creates = connect = 0
-    for row in loaded:
+    for row in rows:
         if image.apply(row, options).created:
             creates += 1
             connect += row.get("source", options.default_source) == "connect"
@@ -271,42 +276,36 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
 
 
 def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
-    """Owner emails (lowercased) of the request that name users of the account -> user ids."""
+    """Owner emails (lowercased) of the request -> ids of the account's users; raise
+    BodyProblems naming each contact whose owner is no active user of the account."""
     wanted = {c.owner.lower() for c in request.contacts if c.owner}
     if not wanted:
         return {}
     users = User.objects.annotate(email_ci=Lower("email")).filter(
         account_id=account_id, email_ci__in=wanted, is_active=True
     )
-    return {u.email_ci: u.pk for u in users}
-
-
-def _rows(request: BulkRequest, *, owners: dict[str, int]) -> list[dict]:
-    """The contacts as JSON-ready rows of model attributes; raise BodyProblems for unknown owners."""
-    rows, problems = [], []
-    for index, contact in enumerate(request.contacts):
-        given = contact.model_dump(mode="json", exclude_unset=True)
-        row = {_ATTRS[name]: value for name, value in given.items() if name != "owner"}
-        if "owner" in given:
-            owner_id = owners.get(given["owner"].lower())
-            if owner_id is None:
-                problems.append({"index": index, "field": "owner", "message": "no user of your account has this email"})
-            row["owner_id"] = owner_id
-        rows.append(row)
+    owners = {u.email_ci: u.pk for u in users}
+    problems = [
+        {"index": index, "field": "owner", "message": "no user of your account has this email"}
+        for index, contact in enumerate(request.contacts)
+        if contact.owner and contact.owner.lower() not in owners
+    ]
     if problems:
         raise BodyProblems(problems)
-    return rows
+    return owners
 
 
-_ATTRS = {name: field.attr for name, field in FIELDS_BY_API.items()}
-
-
-def _row_loaded(row: dict) -> dict:
-    """A stored row made ready to apply: its date parsed, its keys computed."""
-    row = row_with_keys(row)
-    if "collected_at" in row:
-        row["collected_at"] = datetime.fromisoformat(row["collected_at"])
-    return row
+def _rows_loaded(payload: bytes | memoryview) -> list[dict]:
+    """A job's stored rows made ready to apply: owners as user ids, dates parsed, keys computed."""
+    rows, owners = payload_unpack(payload)
+    loaded = []
+    for row in rows:
+        if "owner" in row:
+            row["owner_id"] = owners[row.pop("owner").lower()]
+        if "collected_at" in row:
+            row["collected_at"] = datetime.fromisoformat(row["collected_at"])
+        loaded.append(row_with_keys(row))
+    return loaded
 
 
 def _list_id(*, account_id: int, request: BulkRequest):

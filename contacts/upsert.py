@@ -162,8 +162,7 @@ def _copy_fields(contact: dict, row: dict) -> None:
 
 
 def row_with_keys(row: dict) -> dict:
-    """A stored row with the keys it matches by (for the fields it has), computed once."""
-    row = dict(row)
+    """The row, given the keys it matches by (for the fields it has), computed once."""
     if "email" in row:
         row["email_key"] = email_key(row["email"])
     if "linkedin_url" in row:

@@ -6,8 +6,10 @@ import json
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 
-from contacts.bulk_input import MAX_CONTACTS, MAX_REPORTED_ERRORS, bulk_request_parse
+from contacts.bulk_input import MAX_CONTACTS, MAX_REPORTED_ERRORS, BodyProblems, bulk_request_parse
 from contacts.models import BulkJob, Contact
 from contacts.services import UNKNOWN_LIST
 from lists.models import ContactList
@@ -440,3 +442,29 @@ def test_request_with_unknown_token_answers_401(db):
 def test_token_without_write_scope_answers_403(user):
     client = factories.api_client_make(user, scope="contacts:read")
     assert _refused(client, _body(VALID), status=403) == [{"message": "This token lacks the contacts:write scope."}]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ada@example.test", "Ada.Lovelace+tag@Example.CO.uk", "a@b.c", "a@localhost", "a@b",
+        "ada@-example.test", "ada@example-.test", "ada@exa_mple.test", "ada@example.t",
+        "ada@example.123", "ada@münchen.de", "ada@xn--mnchen-3ya.de", "ada..b@example.test",
+        ".ada@example.test", "ada.@example.test", '"ada b"@example.test', "ada@[127.0.0.1]",
+        "ada@[::1]", "ada@example.test.", "a@b@example.test", "ada@" + "a" * 64 + ".test",
+        "ada@example.test\n", "ada @example.test", "ådå@example.test", "ada@ex ample.test",
+    ],
+)
+def test_the_email_check_agrees_with_djangos_validator(email):
+    """The precompiled common-case check is a shortcut, never a different verdict."""
+    try:
+        EmailValidator()(email)
+        django_accepts = True
+    except DjangoValidationError:
+        django_accepts = False
+    try:
+        bulk_request_parse({"list": {"name": "Leads"}, "contacts": [{"email": email}]})
+        accepted = True
+    except BodyProblems:
+        accepted = False
+    assert accepted == django_accepts

@@ -144,3 +144,28 @@ def test_ten_thousand_contacts_with_every_field_at_its_maximum_length_are_stored
     stored = Contact.objects.get(email_key=contacts[1234]["email"].lower())
     assert stored.company_description == contacts[1234]["companyDescription"]
     assert stored.linkedin_url == contacts[1234]["linkedinUrl"]
+
+
+def test_null_in_every_field_names_each_field_that_may_not_be_null_and_writes_nothing(api):
+    everything_null = {field.api: None for field in CONTACT_FIELDS}
+
+    response = api.post(BULK, _body(everything_null), format="json")
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert {(e["index"], e["field"], e["message"]) for e in errors} == {
+        (0, name, "may not be null") for name in ("collectedAt", "owner", "source", "vars", "language")
+    }
+    assert _nothing_written()
+
+
+def test_null_in_every_text_field_stores_a_contact_with_those_fields_empty(api):
+    texts = {field.api: None for field in CONTACT_FIELDS if field.kind in ("text", "url", "linkedin")}
+
+    response = api.post(BULK, _body({**texts, "email": "nulls@example.test"}), format="json")
+
+    assert response.status_code == 202
+    bulk_job_process(job_id=response.json()["uuid"])
+    contact = Contact.objects.get()
+    assert contact.email == "nulls@example.test"
+    assert all(getattr(contact, f.attr) is None for f in CONTACT_FIELDS if f.api in texts)

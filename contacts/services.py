@@ -141,11 +141,10 @@ def bulk_job_process(*, job_id) -> None:
             _job_end(job, status=BulkJob.Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
             return
         # Sent while the next chunk is written; `ending` waits for them (same sender, in order).
-        events.publish(
+        events.publish_frames(
             user_id=job.user_id,
-            events=(
-                events.running(job_id=str(job.pk), index=i, total=job.total)
-                for i in range(start, min(start + size, job.total))
+            frames=events.running_frames(
+                job_id=str(job.pk), start=start, stop=min(start + size, job.total), total=job.total
             ),
             wait=False,
         )

@@ -9,7 +9,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from contacts.selectors import bulk_job_of_user
 
-from .events import job_catch_up, user_group
+from .events import frame, job_catch_up, user_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -69,11 +69,11 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await self._send_event(event)
 
     async def _send_event(self, event: dict) -> None:
-        await self.send(text_data=json.dumps(event, separators=(",", ":")))
+        await self.send(text_data=frame(event))
 
     async def bulk_events(self, message):
-        for event in message["events"]:
-            await self._send_event(event)
+        for text in message["frames"]:
+            await self.send(text_data=text)
 
 
 def _resume_request(text: str | None) -> tuple[str, int] | None:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import itertools
+import json
 import uuid
 from datetime import timedelta
 
@@ -122,5 +123,5 @@ def events_until_ending(channel: str, job_id: str, timeout: float = 10) -> list[
     """Every event queued on `channel`, up to and including the `ending` of `job_id`."""
     received = []
     while not any(e["event"] == ENDING and e["data"]["uuid"] == job_id for e in received):
-        received += events_next_message(channel, timeout)["events"]
+        received += [json.loads(text) for text in events_next_message(channel, timeout)["frames"]]
     return received

@@ -13,7 +13,7 @@ from contacts.bulk_input import MAX_CONTACTS, MAX_REPORTED_ERRORS, BodyProblems,
 from contacts.models import BulkJob, Contact
 from contacts.services import UNKNOWN_LIST
 from lists.models import ContactList
-from realtime.events import MESSAGE_TYPE, starting
+from realtime.events import MESSAGE_TYPE, frame, starting
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -364,7 +364,7 @@ def test_refused_request_sends_no_event(api, user):
         # Anything the refused requests had sent would be queued on the channel before this.
         first = factories.events_next_message(channel)
     job = accepted.json()
-    assert first == {"type": MESSAGE_TYPE, "events": [starting(job_id=job["uuid"], list_id=job["listId"])]}
+    assert first == {"type": MESSAGE_TYPE, "frames": [frame(starting(job_id=job["uuid"], list_id=job["listId"]))]}
 
 
 # --- the query -----------------------------------------------------------------------------

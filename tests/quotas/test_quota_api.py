@@ -12,7 +12,7 @@ from contacts.models import BulkJob, Contact
 from contacts.services import bulk_job_process
 from lists.models import ContactList
 from quotas.models import ConnectUsage
-from realtime.events import MESSAGE_TYPE, starting
+from realtime.events import MESSAGE_TYPE, frame, starting
 from tests import factories
 
 BULK = "/api/v1/contacts/bulk"
@@ -34,7 +34,7 @@ def _assert_first_message_is_starting_of(channel: str, response) -> None:
     accepted = response.json()
     assert factories.events_next_message(channel) == {
         "type": MESSAGE_TYPE,
-        "events": [starting(job_id=accepted["uuid"], list_id=accepted["listId"])],
+        "frames": [frame(starting(job_id=accepted["uuid"], list_id=accepted["listId"]))],
     }
 
 

@@ -24,13 +24,16 @@ def contacts_matching(account_id: int, emails: set[str], linkedins: set[str]) ->
     """The account's contacts holding any of these keys, as dicts of every column (on
     PostgreSQL `vars` stays JSON text until a row changes it)."""
     if connection.vendor == "postgresql":
-        # Array parameters: PostgreSQL plans `= ANY($1)` far faster than 10,000 IN items,
-        # and one OR query reads each contact once.
+        # One OR query reads each contact once. The keys travel as JSON arrays: encoding
+        # one string costs far less than psycopg's array parameters, and since the planner
+        # cannot count them it probes the two unique indexes rather than scanning every
+        # contact of the account.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM {Contact._meta.db_table} "
-                "WHERE account_id = %s AND (email_key = ANY(%s) OR linkedin_key = ANY(%s))",
-                [account_id, sorted(emails), sorted(linkedins)],
+                f"SELECT {', '.join(COLUMNS)} FROM {Contact._meta.db_table} WHERE account_id = %s AND ("
+                "email_key = ANY(ARRAY(SELECT json_array_elements_text(%s::json))) "
+                "OR linkedin_key = ANY(ARRAY(SELECT json_array_elements_text(%s::json))))",
+                [account_id, json.dumps(sorted(emails)), json.dumps(sorted(linkedins))],
             )
             return [dict(zip(COLUMNS, row)) for row in cursor.fetchall()]
     found: dict = {}

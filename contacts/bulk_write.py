@@ -1,9 +1,11 @@
 """Reads and writes a chunk's contacts in a constant number of queries.
 
-PostgreSQL: the contacts the chunk can touch are read by one query; new rows are COPYed
-into the table, updated rows COPYed into a temporary table and applied by one UPDATE ...
-FROM. Elsewhere (SQLite, the embedded default) the ORM does it, row by row for updates,
-which an in-process database does quickly enough.
+The contacts a chunk can touch are read with only the columns applying rows needs
+(MATCH_COLUMNS); an updated contact then holds those and the fields its rows set, and only
+those are written. PostgreSQL: one query reads; new rows are COPYed into the table,
+updated rows COPYed into a temporary table with a bit mask of the columns they hold, and
+applied by one UPDATE ... FROM. Elsewhere (SQLite, the embedded default) the ORM does it,
+row by row for updates, which an in-process database does quickly enough.
 """
 
 import json
@@ -16,12 +18,16 @@ from django.db.models.functions import Cast, Concat
 from .models import Contact
 
 COLUMNS = [f.attname for f in Contact._meta.concrete_fields]
-_UPDATED_COLUMNS = [c for c in COLUMNS if c not in ("id", "account_id", "created_at")]
+# What matching and applying rows read of an existing contact (upsert.py).
+MATCH_COLUMNS = ["id", "email_key", "linkedin_key", "owner_id", "list_id", "vars"]
+# Written for every updated contact; the other columns only if its rows set them.
+_ALWAYS_WRITTEN = [c for c in MATCH_COLUMNS if c != "id"] + ["updated_at"]
+_SET_BY_ROWS = [c for c in COLUMNS if c not in (*MATCH_COLUMNS, "account_id", "created_at", "updated_at")]
 _row_values = itemgetter(*COLUMNS)
 
 
 def contacts_matching(account_id: int, emails: set[str], linkedins: set[str]) -> list[dict]:
-    """The account's contacts holding any of these keys, as dicts of every column (on
+    """The account's contacts holding any of these keys, as dicts of MATCH_COLUMNS (on
     PostgreSQL `vars` stays JSON text until a row changes it)."""
     if connection.vendor == "postgresql":
         # One OR query reads each contact once. The keys travel as JSON arrays: encoding
@@ -30,24 +36,24 @@ def contacts_matching(account_id: int, emails: set[str], linkedins: set[str]) ->
         # contact of the account.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM {Contact._meta.db_table} WHERE account_id = %s AND ("
+                f"SELECT {', '.join(MATCH_COLUMNS)} FROM {Contact._meta.db_table} WHERE account_id = %s AND ("
                 "email_key = ANY(ARRAY(SELECT json_array_elements_text(%s::json))) "
                 "OR linkedin_key = ANY(ARRAY(SELECT json_array_elements_text(%s::json))))",
                 [account_id, json.dumps(sorted(emails)), json.dumps(sorted(linkedins))],
             )
-            return [dict(zip(COLUMNS, row)) for row in cursor.fetchall()]
+            return [dict(zip(MATCH_COLUMNS, row)) for row in cursor.fetchall()]
     found: dict = {}
     for field, keys in (("email_key", sorted(emails)), ("linkedin_key", sorted(linkedins))):
         for i in range(0, len(keys), 5000):  # SQLite's bound-parameter limit
             query = Contact.objects.filter(Q(**{f"{field}__in": keys[i : i + 5000]}), account_id=account_id)
-            found.update((c["id"], c) for c in query.values(*COLUMNS))
+            found.update((c["id"], c) for c in query.values(*MATCH_COLUMNS))
     return list(found.values())
 
 
 def contacts_write(*, created: list[dict], updated: list[dict], moved: list[dict], now) -> None:
-    """Insert `created`, update `updated` (full rows); `moved` are updated rows whose
-    email or LinkedIn key changed, parked first so that no intermediate state breaks a
-    unique constraint."""
+    """Insert `created` (every column), update `updated` (the columns they hold); `moved`
+    are updated rows whose email or LinkedIn key changed, parked first so that no
+    intermediate state breaks a unique constraint."""
     for contact in created:
         contact["created_at"] = contact["updated_at"] = now
     for contact in updated:
@@ -62,28 +68,45 @@ def contacts_write(*, created: list[dict], updated: list[dict], moved: list[dict
 
 
 def _write_postgres(created: list[dict], updated: list[dict]) -> None:
+    for contact in (*created, *updated):
+        if not isinstance(contact["vars"], str):  # JSON text is COPYed as it is
+            contact["vars"] = json.dumps(contact["vars"], separators=(",", ":"))
     table = Contact._meta.db_table
-    columns = ", ".join(COLUMNS)
     with connection.cursor() as cursor:
         if updated:
-            cursor.execute(f"CREATE TEMP TABLE contact_update (LIKE {table}) ON COMMIT DROP")
-            _copy(cursor, "contact_update", columns, updated)
-            assignments = ", ".join(f"{c} = u.{c}" for c in _UPDATED_COLUMNS)
-            cursor.execute(f"UPDATE {table} AS c SET {assignments} FROM contact_update AS u WHERE c.id = u.id")
-            cursor.execute("DROP TABLE contact_update")
+            _update_postgres(cursor, table, updated)
         if created:
-            _copy(cursor, table, columns, created)
+            _copy(cursor, table, COLUMNS, map(_row_values, created))
 
 
-def _copy(cursor, table: str, columns: str, contacts: list[dict]) -> None:
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for contact in contacts:
-            if not isinstance(contact["vars"], str):  # JSON text is COPYed as it is
-                contact["vars"] = json.dumps(contact["vars"], separators=(",", ":"))
-            copy.write_row(_row_values(contact))
+def _update_postgres(cursor, table: str, updated: list[dict]) -> None:
+    """One UPDATE from a temporary table holding, per contact, the columns it holds and a
+    mask of the ones of _SET_BY_ROWS among them (bit i for _SET_BY_ROWS[i])."""
+    columns = ["id", *_ALWAYS_WRITTEN, *_SET_BY_ROWS]
+    cursor.execute(
+        f"CREATE TEMP TABLE contact_update ON COMMIT DROP AS "
+        f"SELECT {', '.join(columns)}, 0 AS given FROM {table} WITH NO DATA"
+    )
+    rows = (
+        (*(c.get(column) for column in columns), sum(1 << i for i, column in enumerate(_SET_BY_ROWS) if column in c))
+        for c in updated
+    )
+    _copy(cursor, "contact_update", [*columns, "given"], rows)
+    assignments = [f"{c} = u.{c}" for c in _ALWAYS_WRITTEN] + [
+        f"{c} = CASE WHEN u.given & {1 << i} = 0 THEN c.{c} ELSE u.{c} END" for i, c in enumerate(_SET_BY_ROWS)
+    ]
+    cursor.execute(f"UPDATE {table} AS c SET {', '.join(assignments)} FROM contact_update AS u WHERE c.id = u.id")
+    cursor.execute("DROP TABLE contact_update")
+
+
+def _copy(cursor, table: str, columns: list[str], rows) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _write_orm(created: list[dict], updated: list[dict]) -> None:
     for contact in updated:
-        Contact.objects.filter(pk=contact["id"]).update(**{c: contact[c] for c in _UPDATED_COLUMNS})
+        written = {c: contact[c] for c in (*_ALWAYS_WRITTEN, *_SET_BY_ROWS) if c in contact}
+        Contact.objects.filter(pk=contact["id"]).update(**written)
     Contact.objects.bulk_create([Contact(**{c: contact[c] for c in COLUMNS}) for contact in created], batch_size=500)

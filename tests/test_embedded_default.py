@@ -49,13 +49,26 @@ def test_embedded_default_serves_the_whole_bulk_flow_on_sqlite(embedded_service)
         f"{service.base_url}/o/token/",
         data={"grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": client["client_secret"]},
     ).json()["access_token"]
-    contacts = [{"email": f"p{i}@example.test"} for i in range(1200)] + [{"email": "P0@example.test"}]
+    contacts = [{"email": f"p{i}@example.test", "firstName": f"P{i}", "city": "Paris"} for i in range(1200)]
+    contacts.append({"email": "P0@example.test"})
+    updates = [{"email": "p1@example.test", "city": "Lyon"}, {"email": "p2@example.test", "firstName": None}]
 
     with service.socket(token=token) as ws, service.http(token) as http:
         response = http.post("/api/v1/contacts/bulk", json={"list": {"name": "solo"}, "contacts": contacts})
         assert response.status_code == 202, response.text
         events = job_events(ws, response.json()["uuid"])
+        updated = http.post("/api/v1/contacts/bulk", json={"list": {"name": "solo"}, "contacts": updates})
+        update_events = job_events(ws, updated.json()["uuid"])
+        stored = {
+            email: http.get("/api/v1/contacts", params={"email": email}).json()["results"][0]
+            for email in ("p0@example.test", "p1@example.test", "p2@example.test")
+        }
 
     assert events[0]["event"] == STARTING
     assert [e["data"]["i"] for e in events if e["event"] == RUNNING] == list(range(1201))
     assert events[-1] == {"event": ENDING, "data": {"uuid": response.json()["uuid"], "created": 1200, "updated": 1}}
+    assert update_events[-1]["data"] == {"uuid": updated.json()["uuid"], "created": 0, "updated": 2}
+    # Fields a row leaves out stay as they were; null clears one.
+    assert [(c["email"], c["firstName"], c["city"]) for c in stored.values()] == [
+        ("P0@example.test", "P0", "Paris"), ("p1@example.test", "P1", "Lyon"), ("p2@example.test", None, "Paris")
+    ]

@@ -1,4 +1,5 @@
-"""The ASGI server: daphne, handing request bodies to Django in 1 MiB pieces.
+"""The ASGI server: daphne, handing request bodies to Django in 1 MiB pieces, and taking
+request lines and headers of up to 64 KiB.
 
 daphne's default of 8 KiB makes a 6 MB bulk body 750 messages through the event loop
 and into Django; at 1 MiB it is 6. Run as `python -m contacts_project.server` with
@@ -10,6 +11,14 @@ import sys
 import autobahn.util
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from twisted.web.http import HTTPChannel
+
+REQUEST_HEAD_LIMIT = 64 * 1024
+
+# Twisted refuses a request line or headers past 16 KiB with a bare 400. The read
+# endpoints' filters, at their documented maximum lengths and percent-encoded, take up to
+# ~35 KiB: they must reach Django, which answers in the API's error shape.
+HTTPChannel.MAX_LENGTH = HTTPChannel.totalHeadersSize = REQUEST_HEAD_LIMIT
 
 # autobahn builds the arguments of a debug log line for every WebSocket frame it sends,
 # logged or not, and colours them with click when click can be imported (the test tools

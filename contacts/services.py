@@ -87,11 +87,12 @@ def bulk_job_create(
     return job
 
 
-def bulk_job_announce(*, job_id) -> None:
-    """Send the job's `starting` event once, then let a worker process it.
+def bulk_job_announce(*, job_id, release: bool = True) -> None:
+    """Send the job's `starting` event once, then let a worker process it (release).
 
     The request does this right after committing; the worker does it too, in case the
-    request died in between. The row lock makes the two agree on who sends it.
+    request died in between (without release: it runs the job's task already). The row
+    lock makes the two agree on who sends it.
     """
     with transaction.atomic():
         job = BulkJob.objects.select_for_update().defer("payload").get(pk=job_id)
@@ -102,12 +103,13 @@ def bulk_job_announce(*, job_id) -> None:
             )
             job.starting_sent = True
             job.save(update_fields=["starting_sent"])
-    bulk_job_release(task_id=job.task_id)
+    if release:
+        bulk_job_release(task_id=job.task_id)
 
 
 def bulk_job_process(*, job_id) -> None:
     """Create and update the job's contacts chunk by chunk, publishing progress as chunks commit."""
-    bulk_job_announce(job_id=job_id)
+    bulk_job_announce(job_id=job_id, release=False)
     job = BulkJob.objects.get(pk=job_id)
     if job.status not in BulkJob.UNFINISHED:
         return

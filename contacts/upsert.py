@@ -28,7 +28,6 @@ _BLANK = {
         )
     ),
     "language": DEFAULT_LANGUAGE,
-    "vars": {},
 }
 
 
@@ -124,6 +123,7 @@ class ContactImage:
 def _new_contact(row: dict, options: UpsertOptions) -> dict:
     contact = dict(_BLANK)
     contact.update(
+        vars={},
         id=uuid.uuid4(),
         account_id=options.account_id,
         list_id=options.list_id,

@@ -1,7 +1,11 @@
 """The bulk job worker: django-tasks-db's database worker, woken by wake-ups rather than
 sleeping out its poll interval between tasks."""
 
+import logging
+
 from django_tasks_db.management.commands.db_worker import Worker
+
+from realtime import events
 
 from .worker_wakeup import WakeupListener
 
@@ -14,12 +18,16 @@ class BulkWorker(Worker):
             startup_delay=False, max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
         )
         self.wakeup = WakeupListener()
+        # The library logs each pass over the queue (its start and its end) at INFO.
+        logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
 
     def run(self) -> None:
         try:
+            self.wakeup.listen()  # before the first look: a job released after it wakes us
             while self.running:
                 super().run()
                 if self.running:
                     self.wakeup.wait(self.interval)
         finally:
             self.wakeup.close()
+            events.flush()

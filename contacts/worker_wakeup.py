@@ -10,7 +10,7 @@ import logging
 import threading
 
 import psycopg
-from django.db import connection
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def workers_wake(*, queue: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, queue])
-    _in_process.set()
+    transaction.on_commit(_in_process.set)
 
 
 class WakeupListener:
@@ -31,6 +31,10 @@ class WakeupListener:
 
     def __init__(self):
         self._connection: psycopg.Connection | None = None
+
+    def listen(self) -> None:
+        """Start listening now (wait() also does, if the connection was lost)."""
+        self._listening()
 
     def wait(self, timeout: float) -> None:
         listening = self._listening()
@@ -52,7 +56,10 @@ class WakeupListener:
             try:
                 params = connection.get_connection_params()
                 params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
-                self._connection = psycopg.connect(**params, autocommit=True)
+                # Keepalives: a half-open connection would otherwise just never deliver.
+                self._connection = psycopg.connect(
+                    **params, autocommit=True, keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3
+                )
                 self._connection.execute(f"LISTEN {CHANNEL}")
             except psycopg.Error:
                 self.close()

@@ -72,6 +72,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=frame(event))
 
     async def bulk_events(self, message):
+        if "frames" not in message:  # sent by a worker of the previous version, mid-upgrade
+            message = {"frames": [frame(event) for event in message.get("events", [])]}
         for text in message["frames"]:
             await self.send(text_data=text)
 

@@ -87,14 +87,16 @@ def publish_frames(*, user_id: int, frames: list[str], wait: bool = True) -> Non
     """
     size = settings.REALTIME_EVENTS_PER_MESSAGE
     sender = _sender_get()
-    sent = None
     for start in range(0, len(frames), size):
-        sent = sender.send(user_group(user_id), {"type": MESSAGE_TYPE, "frames": frames[start : start + size]})
-    if wait and sent is not None:
-        try:
-            sent.result(timeout=SEND_TIMEOUT * (len(frames) // size + 1))
-        except concurrent.futures.TimeoutError:
-            logger.warning("Events for user %s are still waiting for the channel layer", user_id)
+        sender.send(user_group(user_id), {"type": MESSAGE_TYPE, "frames": frames[start : start + size]})
+    if wait and not sender.flush():
+        logger.warning("Events for user %s are still waiting for the channel layer", user_id)
+
+
+def flush() -> None:
+    """Wait until every event this process published is sent (a worker stopping calls it)."""
+    if _sender is not None and not _sender.flush():
+        logger.warning("Stopping with events the channel layer did not take")
 
 
 def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -113,11 +115,30 @@ class _OrderedSender:
         self.loop = loop
         self._queue: asyncio.Queue | None = None  # created on the loop
         self._drain_task = None
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._last: concurrent.futures.Future | None = None
 
     def send(self, group: str, message: dict) -> concurrent.futures.Future:
         sent = concurrent.futures.Future()
+        with self._lock:
+            self._pending += 1
+            self._last = sent
         self.loop.call_soon_threadsafe(self._enqueue, group, message, sent)
         return sent
+
+    def flush(self) -> bool:
+        """Wait until every message handed over so far is sent; False if that takes longer
+        than SEND_TIMEOUT per message still waiting."""
+        with self._lock:
+            last, pending = self._last, self._pending
+        if last is None:
+            return True
+        try:
+            last.result(timeout=SEND_TIMEOUT * pending + 1)
+        except concurrent.futures.TimeoutError:
+            return False
+        return True
 
     def _enqueue(self, group: str, message: dict, sent: concurrent.futures.Future) -> None:
         if self._queue is None:
@@ -133,6 +154,8 @@ class _OrderedSender:
                 await asyncio.wait_for(layer.group_send(group, message), timeout=SEND_TIMEOUT)
             except Exception:
                 logger.exception("Could not publish %s events to %s", len(message["frames"]), group)
+            with self._lock:
+                self._pending -= 1
             sent.set_result(None)
 
 

@@ -1,8 +1,6 @@
 """The bulk job worker: runs bulk jobs from the database task queue as soon as they are
 released, and resumes jobs whose worker died."""
 
-import logging
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.crypto import get_random_string
@@ -23,8 +21,6 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default=None)
 
     def handle(self, *args, queue_name, interval, worker_id, **options):
-        # The library logs each pass over the queue at INFO; its warnings and errors stay.
-        logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
         recovery_start()
         worker = BulkWorker(
             queue_names=[queue_name],

@@ -15,6 +15,7 @@ from tests import factories
 from tests.live import LiveService, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+LIVE_QUEUE = f"live-{uuid.uuid4().hex[:8]}"
 
 
 def pytest_configure(config):
@@ -54,6 +55,9 @@ def service_env(**extra: str) -> dict:
         "DJANGO_SETTINGS_MODULE": "contacts_project.settings.test",
         "EMBEDDED_WORKER": "false",
         "PYTHONUNBUFFERED": "1",
+        # The live processes' own queue: their workers never take a job that an in-process
+        # test stored and means to process itself.
+        "BULK_QUEUE": LIVE_QUEUE,
         **extra,
     }
 

@@ -1,18 +1,22 @@
 """Socket authentication: a bearer token (query or header) or the session cookie.
 
 Sets `scope["user"]`; sets `scope["auth_denial"]` to a close code when credentials were
-offered but refused, so the consumer can close with it after accepting.
+offered but refused, so the consumer can close with it after accepting. The session is
+read once, when the socket connects: nothing wraps the frames sent afterwards (channels'
+session middleware would look at the session again for every one of them).
 """
 
 import hashlib
+from importlib import import_module
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
-from channels.auth import AuthMiddleware
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
+from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from oauth2_provider.models import get_access_token_model
 
@@ -63,8 +67,23 @@ def origin_allowed(scope) -> bool:
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-class TokenAuthMiddleware(BaseMiddleware):
-    """Runs inside channels' session AuthMiddleware: a bearer token overrides the session."""
+@database_sync_to_async
+def session_user(scope):
+    """The user of the session the socket's cookie names, as Django's auth reads it for a
+    request (an expired, logged-out or rotated session gives AnonymousUser)."""
+    cookies = {}
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            cookies.update(parse_cookie(value.decode("latin-1")))
+    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return AnonymousUser()
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return get_user(SimpleNamespace(session=session))
+
+
+class SocketAuthMiddleware(BaseMiddleware):
+    """A bearer token if one is offered, else the session cookie (same-origin pages only)."""
 
     async def __call__(self, scope, receive, send):
         scope = dict(scope)
@@ -72,13 +91,13 @@ class TokenAuthMiddleware(BaseMiddleware):
         raw = bearer_token(scope)
         if raw is not None:
             user, scope["auth_denial"] = await token_user(raw)
-            scope["user"] = user or AnonymousUser()
-        elif scope["user"].is_authenticated and not origin_allowed(scope):
-            scope["user"] = AnonymousUser()
-            scope["auth_denial"] = CLOSE_FORBIDDEN
+        else:
+            user = await session_user(scope)
+            if user.is_authenticated and not origin_allowed(scope):
+                user, scope["auth_denial"] = None, CLOSE_FORBIDDEN
+        scope["user"] = user or AnonymousUser()
         return await super().__call__(scope, receive, send)
 
 
 def socket_auth_stack(inner):
-    """Cookie and session first (channels), then our bearer-token override."""
-    return CookieMiddleware(SessionMiddleware(AuthMiddleware(TokenAuthMiddleware(inner))))
+    return SocketAuthMiddleware(inner)

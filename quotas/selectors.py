@@ -48,42 +48,28 @@ def quota_total_state(*, account_id: int) -> QuotaState:
         .annotate(n=Count("*"))
         .values("n")
     )
-    reserved = (
-        _unfinished(BulkJob.objects.filter(account_id=OuterRef("pk")))
-        .values("account_id")
-        .annotate(n=Sum(_remaining("reserved_creates", "created")))
-        .values("n")
-    )
-    row = (
-        Account.objects.filter(pk=account_id)
-        .annotate(held=Coalesce(Subquery(held), 0), reserved=Coalesce(Subquery(reserved), 0))
-        .values("held", "reserved", "quota__total_limit")
-        .get()
-    )
-    return QuotaState(limit=row["quota__total_limit"], used=row["held"] + row["reserved"])
+    reserved = _reserved(owner="account_id", reserved_field="reserved_creates", done_field="created")
+    return _state(Account.objects.filter(pk=account_id), held, reserved, limit_field="quota__total_limit")
 
 
 def quota_connect_state(*, user_id: int) -> QuotaState:
     """`connect` contacts the user created today plus those its unfinished jobs reserved."""
     usage = ConnectUsage.objects.filter(user_id=OuterRef("pk"), day=utc_today()).values("created")
-    reserved = (
-        _unfinished(BulkJob.objects.filter(user_id=OuterRef("pk")))
-        .values("user_id")
-        .annotate(n=Sum(_remaining("reserved_connect_creates", "connect_created")))
-        .values("n")
-    )
+    reserved = _reserved(owner="user_id", reserved_field="reserved_connect_creates", done_field="connect_created")
+    return _state(User.objects.filter(pk=user_id), usage, reserved, limit_field="quota__connect_daily_limit")
+
+
+def _reserved(*, owner: str, reserved_field: str, done_field: str):
+    """What the unfinished jobs of the outer row (by `owner`) reserved and have not used yet."""
+    jobs = BulkJob.objects.filter(**{owner: OuterRef("pk")}, status__in=BulkJob.UNFINISHED).order_by()
+    return jobs.values(owner).annotate(n=Sum(Greatest(F(reserved_field) - F(done_field), 0))).values("n")
+
+
+def _state(owner_row, used, reserved, *, limit_field: str) -> QuotaState:
+    """The limit and `used + reserved` of one account or user, read in one statement."""
     row = (
-        User.objects.filter(pk=user_id)
-        .annotate(usage=Coalesce(Subquery(usage), 0), reserved=Coalesce(Subquery(reserved), 0))
-        .values("usage", "reserved", "quota__connect_daily_limit")
+        owner_row.annotate(used=Coalesce(Subquery(used), 0), reserved=Coalesce(Subquery(reserved), 0))
+        .values("used", "reserved", limit_field)
         .get()
     )
-    return QuotaState(limit=row["quota__connect_daily_limit"], used=row["usage"] + row["reserved"])
-
-
-def _remaining(reserved_field: str, done_field: str):
-    return Greatest(F(reserved_field) - F(done_field), 0)
-
-
-def _unfinished(jobs):
-    return jobs.filter(status__in=BulkJob.UNFINISHED).order_by()
+    return QuotaState(limit=row[limit_field], used=row["used"] + row["reserved"])

@@ -20,7 +20,7 @@ from realtime import events
 from .bulk_input import BodyProblems, BulkRequest, contacts_json
 from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
-from .models import BulkJob, Contact
+from .models import BulkJob
 from .payload import payload_pack, payload_unpack
 from .tasks import bulk_job_enqueue, bulk_job_release
 from .bulk_write import contacts_matching, contacts_write

@@ -9,11 +9,13 @@ row by row for updates, which an in-process database does quickly enough.
 """
 
 import json
+from functools import cache
 from operator import itemgetter
 
 from django.db import connection
 from django.db.models import Q, TextField, Value
 from django.db.models.functions import Cast, Concat
+from pydantic_core import to_json
 
 from .models import Contact
 
@@ -70,7 +72,7 @@ def contacts_write(*, created: list[dict], updated: list[dict], moved: list[dict
 def _write_postgres(created: list[dict], updated: list[dict]) -> None:
     for contact in (*created, *updated):
         if not isinstance(contact["vars"], str):  # JSON text is COPYed as it is
-            contact["vars"] = json.dumps(contact["vars"], separators=(",", ":"))
+            contact["vars"] = to_json(contact["vars"]).decode()  # ~6x json.dumps' speed
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
         if updated:
@@ -87,16 +89,20 @@ def _update_postgres(cursor, table: str, updated: list[dict]) -> None:
         f"CREATE TEMP TABLE contact_update ON COMMIT DROP AS "
         f"SELECT {', '.join(columns)}, 0 AS given FROM {table} WITH NO DATA"
     )
-    rows = (
-        (*(c.get(column) for column in columns), sum(1 << i for i, column in enumerate(_SET_BY_ROWS) if column in c))
-        for c in updated
-    )
+    rows = ((*map(c.get, columns), _given_mask(tuple(c))) for c in updated)
     _copy(cursor, "contact_update", [*columns, "given"], rows)
     assignments = [f"{c} = u.{c}" for c in _ALWAYS_WRITTEN] + [
         f"{c} = CASE WHEN u.given & {1 << i} = 0 THEN c.{c} ELSE u.{c} END" for i, c in enumerate(_SET_BY_ROWS)
     ]
     cursor.execute(f"UPDATE {table} AS c SET {', '.join(assignments)} FROM contact_update AS u WHERE c.id = u.id")
     cursor.execute("DROP TABLE contact_update")
+
+
+@cache
+def _given_mask(held: tuple[str, ...]) -> int:
+    """The mask of the columns of _SET_BY_ROWS a contact holding `held` gives; rows of one
+    job mostly hold the same columns, so this is computed once per shape."""
+    return sum(1 << i for i, column in enumerate(_SET_BY_ROWS) if column in held)
 
 
 def _copy(cursor, table: str, columns: list[str], rows) -> None:

@@ -9,10 +9,11 @@ attributes it sets, plus the `email_key` and `linkedin_key` of the email and Lin
 it has, computed once when the job's rows are loaded (`row_with_keys`).
 """
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from pydantic_core import from_json
 
 from .fields import DEFAULT_LANGUAGE, DEFAULT_SOURCE
 from .normalize import email_key, linkedin_key
@@ -152,7 +153,7 @@ def _copy_fields(contact: dict, row: dict) -> None:
     earlier_vars = contact["vars"]
     contact.update(row)
     if "vars" in row:
-        merged = dict(json.loads(earlier_vars) if isinstance(earlier_vars, str) else earlier_vars)
+        merged = dict(from_json(earlier_vars) if isinstance(earlier_vars, str) else earlier_vars)
         for key, value in row["vars"].items():
             if value is None:
                 merged.pop(key, None)

@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from contacts_project.heap import heap_freeze  # noqa: E402
 from realtime.auth import socket_auth_stack  # noqa: E402
 from realtime.embedded import EmbeddedWorkerStarter  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -22,3 +23,4 @@ application = ProtocolTypeRouter(
 )
 if settings.EMBEDDED_WORKER:
     application = EmbeddedWorkerStarter(application)
+heap_freeze()

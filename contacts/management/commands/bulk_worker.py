@@ -7,6 +7,7 @@ from django.utils.crypto import get_random_string
 
 from contacts.recovery import recovery_start
 from contacts.worker import BulkWorker
+from contacts_project.heap import heap_freeze
 
 
 class Command(BaseCommand):
@@ -28,4 +29,5 @@ class Command(BaseCommand):
             worker_id=worker_id or get_random_string(32),
         )
         worker.configure_signals()
+        heap_freeze()
         worker.run()

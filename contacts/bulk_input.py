@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
+    StringConstraints,
     TypeAdapter,
     ValidationError,
     create_model,
@@ -36,6 +37,8 @@ from .fields import (
 
 MAX_CONTACTS = 10_000
 MAX_REPORTED_ERRORS = 1000
+NOT_NULL = "may not be null"
+_LANGUAGE_CODE = r"^[A-Za-z]{2}$"
 
 _email_validator = EmailValidator()
 # Addresses of the common form (a dot-atom local part at a host name) in one precompiled
@@ -107,14 +110,10 @@ def _valid_linkedin(value: str) -> str:
     return value
 
 
-def _valid_language(value: str) -> str:
-    if len(value) != 2 or not value.isascii() or not value.isalpha():
-        raise _problem("must be a two-letter ISO 639-1 code")
-    return value.lower()
-
-
 def _parse_collected_at(value: Any) -> datetime:
     """An ISO 8601 date (midnight UTC) or date-time (UTC when it names no offset)."""
+    if value is None:
+        raise _problem(NOT_NULL)
     if not isinstance(value, str):
         raise _problem("must be an ISO 8601 date or date-time string")
     try:
@@ -149,12 +148,6 @@ def _valid_vars(value: dict) -> dict:
     return value
 
 
-def _not_none(value: Any) -> Any:
-    if value is None:
-        raise _problem("may not be null")
-    return value
-
-
 # Length and NUL are checked by pydantic-core itself: no Python call per plain text field.
 _NO_NUL = r"^[^\x00]*$"
 
@@ -167,8 +160,9 @@ def _text(max_length: int, check=None) -> Any:
 
 
 def _not_null(kind: Any, **field: Any) -> Any:
-    """A field that may be absent (the default applies) but not null."""
-    return Annotated[kind, BeforeValidator(_not_none), Field(default=None, **field)]
+    """A field that may be absent (the default applies) but not null: null fails the type
+    (in pydantic-core, no Python call per value), and _problem_entry says why."""
+    return Annotated[kind, Field(default=None, **field)]
 
 
 _KINDS = {
@@ -181,7 +175,9 @@ _KINDS = {
     ),
     "datetime": lambda f: _not_null(Annotated[datetime, BeforeValidator(_parse_collected_at)]),
     "source": lambda f: _not_null(Literal[SOURCES]),
-    "language": lambda f: _not_null(Annotated[StrictStr, AfterValidator(_valid_language)]),
+    "language": lambda f: _not_null(
+        Annotated[str, StringConstraints(strict=True, pattern=_LANGUAGE_CODE, to_lower=True)]
+    ),
     "vars": lambda f: _not_null(
         Annotated[dict[StrictStr, Any], AfterValidator(_valid_vars)]
     ),
@@ -266,8 +262,8 @@ def contacts_json(request: BulkRequest) -> bytes:
 
 def _problems(exc: ValidationError) -> list[dict]:
     problems = []
-    for error in exc.errors(include_url=False, include_context=False, include_input=False):
-        problems.append(_problem_entry(error["loc"], error["type"], error["msg"]))
+    for error in exc.errors(include_url=False, include_context=False):
+        problems.append(_problem_entry(error["loc"], error["type"], error["msg"], error["input"]))
     if len(problems) > MAX_REPORTED_ERRORS:
         extra = len(problems) - MAX_REPORTED_ERRORS
         problems = problems[:MAX_REPORTED_ERRORS]
@@ -275,13 +271,17 @@ def _problems(exc: ValidationError) -> list[dict]:
     return problems
 
 
-def _problem_entry(loc: tuple, kind: str, message: str) -> dict:
+def _problem_entry(loc: tuple, kind: str, message: str, value: Any) -> dict:
     message = _MESSAGES.get(kind, message)
     if kind == "json_invalid":
         message = "is not valid JSON: " + message.split(": ", 1)[-1]
     if len(loc) >= 2 and loc[0] == "contacts" and isinstance(loc[1], int):
         if len(loc) > 2:
             field = str(loc[2])
+            if len(loc) == 3 and value is None:  # only the fields that may not be null refuse it
+                message = NOT_NULL
+            elif field == "language" and kind == "string_pattern_mismatch":
+                message = "must be a two-letter ISO 639-1 code"
         else:  # the row itself: missing both keys (our check), or not a valid object
             field = "email" if kind == "invalid" else "contacts"
         if field == "vars" and len(loc) > 3:

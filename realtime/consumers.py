@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from contacts.selectors import bulk_job_of_user
+from contacts_project.asgi_extensions import SEND_TEXTS
 
 from .events import frame, job_catch_up, user_group
 
@@ -74,6 +75,9 @@ class EventsConsumer(AsyncWebsocketConsumer):
     async def bulk_events(self, message):
         if "frames" not in message:  # sent by a worker of the previous version, mid-upgrade
             message = {"frames": [frame(event) for event in message.get("events", [])]}
+        if SEND_TEXTS in self.scope.get("extensions", {}):  # our server: all in one message
+            await self.base_send({"type": SEND_TEXTS, "texts": message["frames"]})
+            return
         for text in message["frames"]:
             await self.send(text_data=text)
 

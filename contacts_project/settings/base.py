@@ -261,4 +261,4 @@ BULK_JOB_STALE_SECONDS = env_int("BULK_JOB_STALE_SECONDS", 30, minimum=1)
 BULK_RECOVERY_INTERVAL = float(env_str("BULK_RECOVERY_INTERVAL", "5"))
 
 # Rows a bulk job commits (and announces) at a time.
-BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 1000, minimum=1)
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 2500, minimum=1)

@@ -119,7 +119,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # does not cross processes, so then the background work runs inside the server process.
 REDIS_URL = env_str("REDIS_URL")
 # Channel-layer messages carry up to this many events each (see realtime/events.py).
-REALTIME_EVENTS_PER_MESSAGE = env_int("REALTIME_EVENTS_PER_MESSAGE", 500, minimum=1)
+REALTIME_EVENTS_PER_MESSAGE = env_int("REALTIME_EVENTS_PER_MESSAGE", 2500, minimum=1)
 # A socket's channel holds at most this many undelivered messages; past it channels-redis
 # drops group messages silently, so it is sized far above what concurrent jobs queue.
 _CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000, minimum=100)

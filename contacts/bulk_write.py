@@ -6,8 +6,9 @@ those are written. PostgreSQL: one query reads; new rows are COPYed into the tab
 updated rows COPYed into a temporary table with a bit mask of the columns they hold, and
 applied by one UPDATE ... FROM. COPY goes in binary, which PostgreSQL reads without
 parsing text: 5,000 rows into a table without indexes took a third of the text format's
-time (into contacts, whose indexes dominate, a few percent). Elsewhere (SQLite, the embedded default) the ORM does it,
-row by row for updates, which an in-process database does quickly enough.
+time (into contacts, whose indexes dominate, a few percent). Elsewhere (SQLite, the
+embedded default) the ORM does it, row by row for updates, which an in-process database
+does quickly enough.
 """
 
 import json

@@ -184,6 +184,12 @@ _KINDS = {
 }
 
 
+# The fields of the kinds _KINDS makes _not_null: null there fails their type.
+_NOT_NULL_FIELDS = frozenset(
+    f.api for f in CONTACT_FIELDS if f.kind in ("owner", "datetime", "source", "language", "vars")
+)
+
+
 class _ContactBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -278,7 +284,7 @@ def _problem_entry(loc: tuple, kind: str, message: str, value: Any) -> dict:
     if len(loc) >= 2 and loc[0] == "contacts" and isinstance(loc[1], int):
         if len(loc) > 2:
             field = str(loc[2])
-            if len(loc) == 3 and value is None:  # only the fields that may not be null refuse it
+            if len(loc) == 3 and value is None and field in _NOT_NULL_FIELDS:
                 message = NOT_NULL
             elif field == "language" and kind == "string_pattern_mismatch":
                 message = "must be a two-letter ISO 639-1 code"

@@ -186,6 +186,8 @@ CONTACT_CASES = {
     "not-an-object": ("ada@example.test", _row("contacts", "must be a JSON object")),
     "unknown-field": ({**VALID, "nickname": "Ada"}, _row("nickname", "is not a known field")),
     "model-name-not-api-name": ({**VALID, "first_name": "Ada"}, _row("first_name", "is not a known field")),
+    "null-unknown-field": ({**VALID, "nickname": None}, _row("nickname", "is not a known field")),
+    "null-model-name": ({**VALID, "collected_at": None}, _row("collected_at", "is not a known field")),
     "no-email-nor-linkedin": ({"firstName": "Ada"}, _row("email", NEEDS_A_KEY)),
     "null-email-and-linkedin": ({"email": None, "linkedinUrl": None}, _row("email", NEEDS_A_KEY)),
     "bad-email": ({"email": "ada.example.test"}, _row("email", "must be a valid email address")),

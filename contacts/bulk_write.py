@@ -12,9 +12,10 @@ does quickly enough.
 """
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Q, TextField, Value
 from django.db.models.functions import Cast, Concat
@@ -103,7 +104,7 @@ def _update_postgres(cursor, table: str, updated: list[dict]) -> None:
     cursor.execute("DROP TABLE contact_update")
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: the shapes are the clients' choice
 def _given_mask(held: tuple[str, ...]) -> int:
     """The mask of the columns of _SET_BY_ROWS a contact holding `held` gives; rows of one
     job mostly hold the same columns, so this is computed once per shape."""
@@ -138,7 +139,12 @@ def _copy_types() -> dict[str, str]:
     types = {"given": "int4"}
     for field in Contact._meta.concrete_fields:
         db_type = field.db_type(connection)
-        types[field.attname] = "text" if db_type == "text" or db_type.startswith("varchar") else _COPY_TYPE_OF[db_type]
+        if db_type == "text" or db_type.startswith("varchar"):
+            types[field.attname] = "text"
+        elif db_type in _COPY_TYPE_OF:
+            types[field.attname] = _COPY_TYPE_OF[db_type]
+        else:
+            raise ImproperlyConfigured(f"contacts_contact.{field.column} is {db_type}: give it a binary COPY type")
     return types
 
 

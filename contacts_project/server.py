@@ -46,7 +46,7 @@ class _Server(Server):
 
 class _WebSocketProtocol(WebSocketProtocol):
     """Takes SEND_TEXTS: a bulk job's 10,002 frames cross the consumer, daphne and the event
-    loop as ~22 messages, and skip autobahn's per-frame bookkeeping (~10 us a frame, its
+    loop as a few messages (one per chunk), and skip autobahn's per-frame bookkeeping (~10 us a frame, its
     debug-log arguments included, which it builds whether it logs them or not)."""
 
     def handle_reply(self, message):
@@ -54,7 +54,7 @@ class _WebSocketProtocol(WebSocketProtocol):
             return super().handle_reply(message)
         if self.state == self.STATE_CONNECTING:
             raise ValueError("Socket has not been accepted, so cannot send over it")
-        if self.state != self.STATE_OPEN:
+        if self.state != self.STATE_OPEN or not message["texts"]:
             return  # closing: the frames could not reach the client any more
         # Uncompressed even if permessage-deflate were negotiated: RFC 7692 allows it.
         self.sendData(text_frames(message["texts"]))

@@ -66,8 +66,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if job is None:
             await self._send_event(_error("no job of yours has this uuid", uuid=job_id))
             return
-        for event in job_catch_up(job, after=after):
-            await self._send_event(event)
+        await self._send_texts([frame(event) for event in job_catch_up(job, after=after)])
 
     async def _send_event(self, event: dict) -> None:
         await self.send(text_data=frame(event))
@@ -75,10 +74,14 @@ class EventsConsumer(AsyncWebsocketConsumer):
     async def bulk_events(self, message):
         if "frames" not in message:  # sent by a worker of the previous version, mid-upgrade
             message = {"frames": [frame(event) for event in message.get("events", [])]}
-        if SEND_TEXTS in self.scope.get("extensions", {}):  # our server: all in one message
-            await self.base_send({"type": SEND_TEXTS, "texts": message["frames"]})
+        await self._send_texts(message["frames"])
+
+    async def _send_texts(self, texts: list[str]) -> None:
+        """One frame per text, in order: in one message to our server, else one by one."""
+        if SEND_TEXTS in self.scope.get("extensions", {}):
+            await self.base_send({"type": SEND_TEXTS, "texts": texts})
             return
-        for text in message["frames"]:
+        for text in texts:
             await self.send(text_data=text)
 
 

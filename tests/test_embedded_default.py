@@ -60,6 +60,7 @@ def test_embedded_default_serves_the_whole_bulk_flow_on_sqlite(embedded_service)
         assert response.status_code == 202, response.text
         events = job_events(ws, response.json()["uuid"])
         updated = http.post("/api/v1/contacts/bulk", json={"list": {"name": "solo"}, "contacts": updates})
+        assert updated.status_code == 202, updated.text
         update_events = job_events(ws, updated.json()["uuid"])
         stored = {
             email: http.get("/api/v1/contacts", params={"email": email}).json()["results"][0]

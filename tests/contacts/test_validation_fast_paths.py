@@ -1,0 +1,149 @@
+"""The fast paths of bulk validation (schemas pydantic-core checks without calling Python)
+accept only values that the full checks accept, unchanged: a shortcut, never a different
+verdict. Values are generated from the fast patterns themselves, and near them."""
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic_core import PydanticCustomError, SchemaValidator, ValidationError
+
+from contacts.bulk_input import (
+    _COMMON_EMAIL_ASCII,
+    _COMMON_LINKEDIN,
+    _COMMON_URL,
+    _FAST_VARS,
+    _fast_text,
+    _valid_email,
+    _valid_linkedin,
+    _valid_url,
+    _valid_vars,
+    BodyProblems,
+    bulk_request_parse,
+)
+from contacts.fields import CONTACT_FIELDS, FIELDS_BY_API, VARS_MAX_KEY_LENGTH, VARS_MAX_KEYS, VARS_MAX_VALUE_LENGTH
+
+# Each fast path at the longest length a field of its kind takes.
+FAST_TEXT = {
+    "url": (_COMMON_URL, _valid_url, max(f.max_length for f in CONTACT_FIELDS if f.kind == "url")),
+    "linkedin": (_COMMON_LINKEDIN, _valid_linkedin, FIELDS_BY_API["linkedinUrl"].max_length),
+    "email": (
+        _COMMON_EMAIL_ASCII, _valid_email, max(f.max_length for f in CONTACT_FIELDS if f.kind in ("email", "owner"))
+    ),
+}
+checked = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def _fast_accepts(validator: SchemaValidator, value) -> bool:
+    try:
+        assert validator.validate_python(value) == value
+        return True
+    except ValidationError:
+        return False
+
+
+def _full_accepts(check, value) -> bool:
+    try:
+        assert check(value) == value
+        return True
+    except PydanticCustomError:
+        return False
+
+
+def _agrees(kind: str, value: str) -> None:
+    pattern, check, max_length = FAST_TEXT[kind]
+    if _fast_accepts(SchemaValidator(_fast_text(pattern, max_length).schema), value):
+        assert _full_accepts(check, value), f"{value!r} passes the {kind} fast path, not its check"
+
+
+# Hosts and forms the fast path must leave to the full check, or that are only just common.
+NEAR_MISSES = [
+    "http://999999999999", "http://1.2.3.4.5", "http://0x10", "http://a.0x10", "https://xn--a.com",
+    "https://xn--mnchen-3ya.de", "http://-a.com", "http://a-.com", "http://a--b.com",
+    "http://a.com:65536", "http://a.com:99999", "http://a.com.", "http://a..com", "http://a.com/ x",
+    "http://a.com/\x00", "HTTP://A.COM", "https://WWW.LINKEDIN.COM/in/x", "https://linkedin.com.evil.com",
+    "https://evil-linkedin.com/in/x", "https://www.linkedin.com:443/in/x?trk=a#b", "https://a.com\n",
+    "http://\u212aelvin.com", "https://linkedin.co", "http://localhost:8080/x?y#z", "http://a.b-c.de/%zz",
+    "ada@example.test", "a@b", "a@b.c", "ada@example.123", "ada@-a.test", "ada@a-.test", "ada..b@a.test",
+    ".a@a.test", "a.@a.test", "a@" + "b" * 63 + ".test", "a@" + "b" * 64 + ".test", "a@b.test\n", "a" * 250 + "@b.co",
+    "\u212a@b.test", "a@b.\u212aa",
+]
+
+
+@pytest.mark.parametrize("value", NEAR_MISSES)
+@pytest.mark.parametrize("kind", FAST_TEXT)
+def test_near_misses_get_the_full_checks_verdict(kind, value):
+    _agrees(kind, value)
+
+
+@checked
+@given(st.from_regex(_COMMON_URL, fullmatch=True))
+def test_every_common_url_is_a_valid_url(value):
+    _agrees("url", value)
+
+
+@checked
+@given(st.from_regex(_COMMON_LINKEDIN, fullmatch=True))
+def test_every_common_linkedin_url_is_a_valid_linkedin_url(value):
+    _agrees("linkedin", value)
+
+
+@checked
+@given(st.from_regex(_COMMON_EMAIL_ASCII, fullmatch=True))
+def test_every_common_email_is_a_valid_email(value):
+    _agrees("email", value)
+
+
+@checked
+@given(st.text(alphabet="htps:/.-@_a1Z%?#x", max_size=40))
+def test_strings_near_the_patterns_get_the_full_checks_verdict(value):
+    for kind in FAST_TEXT:
+        _agrees(kind, value)
+
+
+def test_the_common_forms_take_the_fast_path():
+    """What a typical body holds is accepted without the full check (else the path is moot)."""
+    for kind, value in [
+        ("url", "https://company1.example.com"), ("url", "https://pictures.example.com/1.png?s=80"),
+        ("linkedin", "https://www.linkedin.com/in/person-1"), ("email", "person1@bench.test"),
+    ]:
+        pattern, _, max_length = FAST_TEXT[kind]
+        assert _fast_accepts(SchemaValidator(_fast_text(pattern, max_length).schema), value)
+    assert _fast_accepts(SchemaValidator(_FAST_VARS.schema), {"tag": "v2", "rank": 1, "ok": True, "x": None})
+
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=VARS_MAX_VALUE_LENGTH + 5),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
+
+
+@checked
+@given(st.dictionaries(st.text(max_size=VARS_MAX_KEY_LENGTH + 5), scalars, max_size=VARS_MAX_KEYS + 3))
+@example({"a": 5.0, "b": 5, "c": True, "d": 10**30})
+@example({"a": float("inf")})
+@example({"": 1})
+@example({"a\x00": 1})
+@example({"a": "b\x00"})
+@example(dict.fromkeys(map(str, range(VARS_MAX_KEYS + 1)), 1))
+def test_vars_on_the_fast_path_are_valid_vars_unchanged(value):
+    validator = SchemaValidator(_FAST_VARS.schema)
+    try:
+        fast = validator.validate_python(value)
+    except ValidationError:
+        return
+    assert _valid_vars(value) == value
+    assert fast == value
+    assert [type(v) for v in fast.values()] == [type(v) for v in value.values()]
+
+
+def test_fast_path_labels_never_reach_an_error():
+    with pytest.raises(BodyProblems) as refused:
+        bulk_request_parse({"list": {"name": "L"}, "contacts": [
+            {"email": "bad@", "companyWebsite": "ftp://x", "vars": {"a": []}, "owner": None},
+        ]})
+    assert refused.value.errors == [
+        {"index": 0, "field": "owner", "message": "may not be null"},
+        {"index": 0, "field": "vars", "message": "value of 'a' must be a string, number, boolean or null"},
+        {"index": 0, "field": "email", "message": "must be a valid email address"},
+        {"index": 0, "field": "companyWebsite", "message": "must be a valid http(s) URL"},
+    ]

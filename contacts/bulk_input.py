@@ -8,7 +8,7 @@ is checked by the service.
 import math
 import re
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
@@ -20,12 +20,10 @@ from pydantic import (
     Field,
     StrictStr,
     StringConstraints,
-    TypeAdapter,
     ValidationError,
-    create_model,
     model_validator,
 )
-from pydantic_core import PydanticCustomError, Url, core_schema
+from pydantic_core import PydanticCustomError, Url, core_schema, to_json
 
 from .fields import (
     CONTACT_FIELDS,
@@ -217,13 +215,7 @@ def _text(max_length: int, check=None, fast_pattern: str | None = None) -> Any:
         text = Annotated[text, AfterValidator(check)]
     if fast_pattern is not None:
         text = Annotated[text, _fast_text(fast_pattern, max_length)]
-    return Annotated[text | None, Field(default=None)]
-
-
-def _not_null(kind: Any, **field: Any) -> Any:
-    """A field that may be absent (the default applies) but not null: null fails the type
-    (in pydantic-core, no Python call per value), and _problem_entry says why."""
-    return Annotated[kind, Field(default=None, **field)]
+    return text | None
 
 
 _KINDS = {
@@ -231,50 +223,41 @@ _KINDS = {
     "email": lambda f: _text(f.max_length, _valid_email, _COMMON_EMAIL_ASCII),
     "url": lambda f: _text(f.max_length, _valid_url, _COMMON_URL),
     "linkedin": lambda f: _text(f.max_length, _valid_linkedin, _COMMON_LINKEDIN),
-    "owner": lambda f: _not_null(
-        Annotated[
-            StrictStr,
-            Field(max_length=f.max_length),
-            AfterValidator(_valid_email),
-            _fast_text(_COMMON_EMAIL_ASCII, f.max_length),
-        ]
-    ),
-    "datetime": lambda f: _not_null(Annotated[datetime, BeforeValidator(_parse_collected_at)]),
-    "source": lambda f: _not_null(Literal[SOURCES]),
-    "language": lambda f: _not_null(
-        Annotated[str, StringConstraints(strict=True, pattern=_LANGUAGE_CODE, to_lower=True)]
-    ),
-    "vars": lambda f: _not_null(
-        Annotated[dict[StrictStr, Any], AfterValidator(_valid_vars), _FAST_VARS]
-    ),
+    # The kinds below may be absent (the default applies) but not null: null fails their
+    # type (in pydantic-core, no Python call per value), and _problem_entry says why.
+    "owner": lambda f: Annotated[
+        StrictStr,
+        Field(max_length=f.max_length),
+        AfterValidator(_valid_email),
+        _fast_text(_COMMON_EMAIL_ASCII, f.max_length),
+    ],
+    "datetime": lambda f: Annotated[datetime, BeforeValidator(_parse_collected_at)],
+    "source": lambda f: Literal[SOURCES],
+    "language": lambda f: Annotated[str, StringConstraints(strict=True, pattern=_LANGUAGE_CODE, to_lower=True)],
+    "vars": lambda f: Annotated[dict[StrictStr, Any], AfterValidator(_valid_vars), _FAST_VARS],
 }
 
-
-# The fields of the kinds _KINDS makes _not_null: null there fails their type.
+# The fields that may not be null (the second group of _KINDS).
 _NOT_NULL_FIELDS = frozenset(
     f.api for f in CONTACT_FIELDS if f.kind in ("owner", "datetime", "source", "language", "vars")
 )
 
 
-class _ContactBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="after")
-    def _has_a_key(self):
-        if self.email is None and self.linkedin_url is None:
-            raise _problem("each contact needs an email or a linkedinUrl")
-        return self
-
-
-# Fields are named by model attribute and read by their API name: dumped, a contact is
-# a row of model attributes already (see contacts_json).
-ContactInput = create_model(
+# A validated contact is a dict of the model attributes its fields set, read by their API
+# names; the fields it leaves out stay out. pydantic-core builds these rows itself: no model
+# instance per contact, nothing to dump afterwards.
+ContactInput = TypedDict(
     "ContactInput",
-    __base__=_ContactBase,
-    __doc__="A contact to create or update; each needs an email or a linkedinUrl.",
-    **{f.attr: Annotated[_KINDS[f.kind](f), Field(alias=f.api)] for f in CONTACT_FIELDS},
+    {f.attr: NotRequired[Annotated[_KINDS[f.kind](f), Field(alias=f.api)]] for f in CONTACT_FIELDS},
 )
-_CONTACT_LIST = TypeAdapter(list[ContactInput])
+ContactInput.__doc__ = "A contact to create or update; each needs an email or a linkedinUrl."
+ContactInput.__pydantic_config__ = ConfigDict(extra="forbid")
+
+
+def _has_a_key(contact: dict) -> dict:
+    if contact.get("email") is None and contact.get("linkedin_url") is None:
+        raise _problem("each contact needs an email or a linkedinUrl")
+    return contact
 
 
 class ListRef(BaseModel):
@@ -296,7 +279,9 @@ class BulkRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     list: ListRef
-    contacts: Annotated[list[ContactInput], Field(min_length=1, max_length=MAX_CONTACTS)]
+    contacts: Annotated[
+        list[Annotated[ContactInput, AfterValidator(_has_a_key)]], Field(min_length=1, max_length=MAX_CONTACTS)
+    ]
 
 
 class BodyProblems(Exception):
@@ -327,9 +312,8 @@ def bulk_request_parse_json(raw: bytes) -> BulkRequest:
 
 
 def contacts_json(request: BulkRequest) -> bytes:
-    """The request's contacts as JSON rows of the model attributes they set (the fields a
-    contact leaves out stay out), serialized by pydantic-core."""
-    return _CONTACT_LIST.dump_json(request.contacts, exclude_unset=True, by_alias=False)
+    """The request's contacts as JSON rows, serialized by pydantic-core."""
+    return to_json(request.contacts)
 
 
 def _problems(exc: ValidationError) -> list[dict]:
@@ -363,6 +347,8 @@ def _problem_entry(loc: tuple, kind: str, message: str, value: Any) -> dict | No
                 message = "must be a two-letter ISO 639-1 code"
         else:  # the row itself: missing both keys (our check), or not a valid object
             field = "email" if kind == "invalid" else "contacts"
+            if kind == "dict_type":
+                message = _MESSAGES["model_type"]
         if field == "vars" and len(loc) > 3:
             field = f"vars.{loc[3]}"
         return {"index": loc[1], "field": field, "message": message}

@@ -249,7 +249,7 @@ def _reservation(
     per key and a pass over the rows, worth paying only when a quota needs the count)."""
     limits = quota_limits(account_id=account_id, user_id=user.pk)
     connect_limited = limits.connect_daily is not None and any(
-        (c.source or flags.default_source) == "connect" for c in request.contacts
+        c.get("source", flags.default_source) == "connect" for c in request.contacts
     )
     if limits.total is None and not connect_limited:
         return 0, 0
@@ -279,7 +279,7 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
 def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
     """Owner emails (lowercased) of the request -> ids of the account's users; raise
     BodyProblems naming each contact whose owner is no active user of the account."""
-    wanted = {c.owner.lower() for c in request.contacts if c.owner}
+    wanted = {c["owner"].lower() for c in request.contacts if "owner" in c}
     if not wanted:
         return {}
     users = User.objects.annotate(email_ci=Lower("email")).filter(
@@ -289,7 +289,7 @@ def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
     problems = [
         {"index": index, "field": "owner", "message": "no user of your account has this email"}
         for index, contact in enumerate(request.contacts)
-        if contact.owner and contact.owner.lower() not in owners
+        if "owner" in contact and contact["owner"].lower() not in owners
     ]
     if problems:
         raise BodyProblems(problems)

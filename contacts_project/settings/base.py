@@ -106,7 +106,20 @@ def _database(url: str) -> dict:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-    elif config["ENGINE"] != "django.db.backends.postgresql":
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # A pool per process: a request or a job takes a connection that is already open
+        # (and whose server process has its caches warm) instead of opening one, ~10-20 ms
+        # each. Checked before use, so a database restart costs no request. With the
+        # database out of reach, a request waits DB_POOL_TIMEOUT for a connection, then 503.
+        config["CONN_HEALTH_CHECKS"] = True
+        config["OPTIONS"] = {
+            "pool": {
+                "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+                "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),
+                "timeout": env_int("DB_POOL_TIMEOUT", 3, minimum=1),
+            }
+        }
+    else:
         raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL")
     return config
 

@@ -167,6 +167,12 @@ _COMMON_LINKEDIN = rf"^https?://(?:{_LABEL}\.)*linkedin\.com{_URL_TAIL}"
 _ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
 _DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _COMMON_EMAIL_ASCII = rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_DNS_LABEL}\.)+[A-Za-z]{{2,63}}$"
+# A UTC date-time with every part in range (the day of the month is left to the parser,
+# which refuses 02-30 as the full check does): no offset to apply, so both give one instant.
+_COMMON_UTC_DATETIME = (
+    r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z$"
+)
 
 
 class _FastPath:
@@ -188,6 +194,11 @@ def _fast_text(pattern: str, max_length: int) -> _FastPath:
     return _FastPath(core_schema.str_schema(strict=True, pattern=pattern, max_length=max_length))
 
 
+_FAST_DATETIME = _FastPath(
+    core_schema.chain_schema(
+        [core_schema.str_schema(strict=True, pattern=_COMMON_UTC_DATETIME), core_schema.datetime_schema()]
+    )
+)
 _VARS_VALUE = core_schema.union_schema(
     [
         core_schema.str_schema(strict=True, max_length=VARS_MAX_VALUE_LENGTH, pattern=_NO_NUL),
@@ -231,7 +242,7 @@ _KINDS = {
         AfterValidator(_valid_email),
         _fast_text(_COMMON_EMAIL_ASCII, f.max_length),
     ],
-    "datetime": lambda f: Annotated[datetime, BeforeValidator(_parse_collected_at)],
+    "datetime": lambda f: Annotated[datetime, BeforeValidator(_parse_collected_at), _FAST_DATETIME],
     "source": lambda f: Literal[SOURCES],
     "language": lambda f: Annotated[str, StringConstraints(strict=True, pattern=_LANGUAGE_CODE, to_lower=True)],
     "vars": lambda f: Annotated[dict[StrictStr, Any], AfterValidator(_valid_vars), _FAST_VARS],

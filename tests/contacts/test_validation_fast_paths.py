@@ -5,14 +5,17 @@ verdict. Values are generated from the fast patterns themselves, and near them."
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic_core import PydanticCustomError, SchemaValidator, ValidationError
+from pydantic_core import PydanticCustomError, SchemaValidator, ValidationError, to_json
 
 from contacts.bulk_input import (
     _COMMON_EMAIL_ASCII,
     _COMMON_LINKEDIN,
     _COMMON_URL,
+    _COMMON_UTC_DATETIME,
+    _FAST_DATETIME,
     _FAST_VARS,
     _fast_text,
+    _parse_collected_at,
     _valid_email,
     _valid_linkedin,
     _valid_url,
@@ -109,6 +112,7 @@ def test_the_common_forms_take_the_fast_path():
         pattern, _, max_length = FAST_TEXT[kind]
         assert _fast_accepts(SchemaValidator(_fast_text(pattern, max_length).schema), value)
     assert _fast_accepts(SchemaValidator(_FAST_VARS.schema), {"tag": "v2", "rank": 1, "ok": True, "x": None})
+    SchemaValidator(_FAST_DATETIME.schema).validate_json('"2026-11-01T10:00:00Z"')
 
 
 scalars = st.one_of(
@@ -134,6 +138,31 @@ def test_vars_on_the_fast_path_are_valid_vars_unchanged(value):
     assert _valid_vars(value) == value
     assert fast == value
     assert [type(v) for v in fast.values()] == [type(v) for v in value.values()]
+
+
+def _datetime_agrees(value: str) -> None:
+    try:
+        fast = SchemaValidator(_FAST_DATETIME.schema).validate_json(to_json(value))
+    except ValidationError:
+        return
+    full = _parse_collected_at(value)
+    assert fast == full and to_json(fast) == to_json(full), value  # one instant, stored alike
+
+
+@pytest.mark.parametrize("value", [
+    "2026-11-01T10:00:00Z", "2026-02-30T10:00:00Z", "2023-02-29T00:00:00Z", "2024-02-29T00:00:00Z",
+    "2026-11-01T24:00:00Z", "2026-11-01T10:00:60Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z", "2026-11-01T10:00:00.1234567Z", "2026-11-01T10:00:00+00:00",
+    "2026-11-01", "2026-11-01t10:00:00z", "2026-11-01T10:00:00Z\n", "1700000000",
+])
+def test_datetimes_near_the_common_form_get_the_full_checks_verdict(value):
+    _datetime_agrees(value)
+
+
+@checked
+@given(st.from_regex(_COMMON_UTC_DATETIME, fullmatch=True))
+def test_every_common_utc_datetime_is_the_same_instant_by_the_full_check(value):
+    _datetime_agrees(value)
 
 
 def test_fast_path_labels_never_reach_an_error():

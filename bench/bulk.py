@@ -60,9 +60,12 @@ def reset_database() -> None:
 class Service:
     def __init__(self):
         self.port = free_port()
+        run = uuid.uuid4().hex[:6]
         self.env = {
             **os.environ, "DATABASE_URL": f"{PG}/{DB}", "REDIS_URL": REDIS_URL,
-            "CHANNELS_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}", "LOG_LEVEL": "WARNING",
+            # Keys of this run's own: the database is new, so user ids repeat an earlier run's,
+            # and their rate-limit counters must not carry over.
+            "CHANNELS_REDIS_PREFIX": f"bench-{run}", "CACHE_KEY_PREFIX": f"bench-{run}", "LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "contacts_project.settings.base",
         }
         self.manage([ "migrate", "--noinput", "-v0"])

@@ -26,4 +26,6 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 Lower("email"), name="user_email_ci_unique", condition=~models.Q(email="")
             ),
+            # What a contact's (account, owner) key refers to: its owner is of its account.
+            models.UniqueConstraint(fields=["account", "id"], name="user_account_id_unique"),
         ]

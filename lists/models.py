@@ -14,6 +14,8 @@ class ContactList(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "name"], name="list_name_unique_per_account"),
+            # What a contact's (account, list) key refers to: its list is of its account.
+            models.UniqueConstraint(fields=["account", "id"], name="list_account_id_unique"),
         ]
         ordering = ["created_at", "id"]
 

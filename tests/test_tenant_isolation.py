@@ -223,3 +223,24 @@ def test_malformed_or_unknown_authorization_answers_401_with_the_error_shape(hea
 
     assert response.status_code == 401
     assert set(response.json()) == {"errors"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("foreign", ["list", "owner", "both"])
+def test_the_database_refuses_a_contact_whose_list_or_owner_is_another_accounts(mine, theirs, foreign):
+    """Past every check of the code, the database itself keeps a contact's list and owner
+    in its account (PostgreSQL's composite keys; checked at once here, at commit otherwise)."""
+    from django.db import IntegrityError, connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        factories.contact_make(mine.account, mine.contact_list, mine.user, email="fine@mine.test")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            factories.contact_make(
+                mine.account,
+                theirs.contact_list if foreign in ("list", "both") else mine.contact_list,
+                theirs.user if foreign in ("owner", "both") else mine.user,
+                email="leak@mine.test",
+            )
+    assert not Contact.objects.filter(email="leak@mine.test").exists()

@@ -1,5 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
+
+from contacts.selectors import contacts_owned_exist
 
 from quotas.models import AccountQuota, UserQuota
 
@@ -33,8 +37,22 @@ class AccountAdmin(AccountScopedAdmin, admin.ModelAdmin):
         return quota.total_limit if quota else None
 
 
+class AccountUserChangeForm(UserChangeForm):
+    def clean_account(self):
+        account = self.cleaned_data.get("account")
+        moving = self.instance.account_id is not None and self.instance.account_id != getattr(account, "pk", None)
+        # The database keeps a contact's owner in the contact's account: say so here
+        # rather than fail at commit.
+        if moving and contacts_owned_exist(account_id=self.instance.account_id, user_id=self.instance.pk):
+            raise ValidationError(
+                "This user owns contacts of their account: give those contacts another owner first."
+            )
+        return account
+
+
 @admin.register(User)
 class AccountUserAdmin(AccountScopedAdmin, UserAdmin):
+    form = AccountUserChangeForm
     list_display = ["username", "email", "account", "is_staff"]
     list_filter = ["account", "is_staff", "is_superuser"]
     list_select_related = ["account"]

@@ -55,3 +55,8 @@ def bulk_job_of_user(*, user_id: int, job_id) -> BulkJob | None:
     if pk is None:
         return None
     return BulkJob.objects.filter(user_id=user_id, pk=pk).defer("payload").first()
+
+
+def contacts_owned_exist(*, account_id: int, user_id: int) -> bool:
+    """Whether the user owns contacts of the account (which keeps the user in it)."""
+    return Contact.objects.filter(account_id=account_id, owner_id=user_id).exists()

@@ -67,3 +67,27 @@ def test_staff_of_one_account_never_see_another_accounts_rows(client, db, path):
 
     assert shown["mine"] in page
     assert shown["theirs"] not in page
+
+
+def _user_change(user, account) -> dict:
+    return {
+        "username": user.username, "email": user.email, "account": account.pk if account else "",
+        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "quota-TOTAL_FORMS": "0", "quota-INITIAL_FORMS": "0",
+    }
+
+
+def test_a_user_who_owns_contacts_cannot_be_moved_to_another_account(operator_client):
+    account, other = factories.account_make(), factories.account_make()
+    owner, idle = factories.user_make(account), factories.user_make(account)
+    factories.contact_make(account, factories.list_make(account), owner, email="kept@example.test")
+
+    refused = operator_client.post(f"/admin/accounts/user/{owner.pk}/change/", _user_change(owner, other))
+    moved = operator_client.post(f"/admin/accounts/user/{idle.pk}/change/", _user_change(idle, other))
+
+    assert refused.status_code == 200
+    assert "give those contacts another owner first" in refused.content.decode()
+    owner.refresh_from_db()
+    idle.refresh_from_db()
+    assert owner.account_id == account.pk
+    assert moved.status_code == 302 and idle.account_id == other.pk

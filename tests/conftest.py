@@ -39,18 +39,25 @@ def _redis_isolation():
     yield
 
 
-def _database_url() -> str:
+def database_address() -> tuple[str, int]:
+    db = settings.DATABASES["default"]
+    return db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)
+
+
+def database_url(address: tuple[str, int] | None = None) -> str:
+    """The test database's URL, at `address` (a relay in front of it) if given."""
     db = settings.DATABASES["default"]
     user = db.get("USER") or "postgres"
     auth = f"{user}:{db['PASSWORD']}" if db.get("PASSWORD") else user
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    host, port = address or database_address()
+    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
 
 
 def service_env(**extra: str) -> dict:
     """The environment of a service process on the test database and Redis."""
     return {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "DJANGO_SETTINGS_MODULE": "contacts_project.settings.test",
         "EMBEDDED_WORKER": "false",

@@ -11,8 +11,8 @@ import pytest
 from contacts.models import BulkJob, Contact
 from realtime.events import ENDING, RUNNING, STARTING
 from tests import factories
-from tests.conftest import service_env
-from tests.live import ServiceProcesses, free_port, job_events, wait_for
+from tests.conftest import database_address, database_url, service_env
+from tests.live import ServiceProcesses, TcpRelay, free_port, job_events, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -171,3 +171,22 @@ def test_database_out_of_reach_answers_503_json_and_writes_nothing(processes):
         assert response.headers["retry-after"] == "5"
         assert response.json() == {"errors": [{"message": "The database is unavailable; nothing was written. Try again shortly."}]}
     assert not Contact.objects.filter(account=account).exists() and not BulkJob.objects.exists()
+
+
+def test_once_the_database_is_back_after_a_long_outage_the_first_request_is_served(processes):
+    _, token = _user_token()
+    relay = TcpRelay(database_address())
+    env = service_env(DATABASE_URL=database_url(("127.0.0.1", relay.port)), DB_POOL_TIMEOUT="2")
+    try:
+        server = processes.server("server-behind-relay", env=env)
+        with server.http(token) as http:
+            assert http.get("/api/v1/contacts").status_code == 200
+            relay.cut()
+            # Long enough for retries backing off from one second to wait longer than a
+            # request does (1 + 2 + 4 s before their fourth), had the pool kept at them.
+            while relay.refused < 8:
+                assert http.get("/api/v1/contacts").status_code == 503
+            relay.restore()
+            assert http.get("/api/v1/contacts").status_code == 200
+    finally:
+        relay.close()

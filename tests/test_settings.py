@@ -1,0 +1,32 @@
+"""A bad setting stops the service at start with a message naming it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, database_url
+
+
+def _check(**env) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "contacts_project.settings.base", **env}
+    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"DB_POOL_MIN_SIZE": "5", "DB_POOL_MAX_SIZE": "2"}, "DB_POOL_MIN_SIZE (5) must not exceed DB_POOL_MAX_SIZE (2)"),
+    ({"DB_POOL_MAX_SIZE": "0"}, "DB_POOL_MAX_SIZE must be at least 1, got 0"),
+    ({"DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT must be an integer, got 'soon'"),
+    ({"DATABASE_URL": "mysql://localhost/x"}, "DATABASE_URL must be a postgres:// or sqlite:/// URL"),
+])
+def test_a_bad_database_setting_stops_the_service_naming_it(env, message):
+    result = _check(**{"DATABASE_URL": database_url(), **env})
+
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_the_pool_settings_within_bounds_start():
+    result = _check(DATABASE_URL=database_url(), DB_POOL_MIN_SIZE="2", DB_POOL_MAX_SIZE="2", DB_POOL_TIMEOUT="1")
+
+    assert result.returncode == 0, result.stderr

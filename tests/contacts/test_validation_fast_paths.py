@@ -22,6 +22,7 @@ from contacts.bulk_input import (
     _valid_vars,
     BodyProblems,
     bulk_request_parse,
+    bulk_request_parse_json,
 )
 from contacts.fields import CONTACT_FIELDS, FIELDS_BY_API, VARS_MAX_KEY_LENGTH, VARS_MAX_KEYS, VARS_MAX_VALUE_LENGTH
 
@@ -176,3 +177,42 @@ def test_fast_path_labels_never_reach_an_error():
         {"index": 0, "field": "email", "message": "must be a valid email address"},
         {"index": 0, "field": "companyWebsite", "message": "must be a valid http(s) URL"},
     ]
+
+
+def _common_value(kind: str, length: int) -> str:
+    """A value of `kind` in its common form (its fast path's), `length` characters long."""
+    if kind in ("email", "owner"):
+        domain = "@" + ".".join(["b" * 63, "c" * 63, "d" * 56]) + ".test"  # 190 characters
+        return "a" * (length - len(domain)) + domain
+    prefix = {"text": "", "url": "https://example.com/", "linkedin": "https://www.linkedin.com/in/"}[kind]
+    return prefix + "p" * (length - len(prefix))
+
+
+def _problems_of(contact: dict) -> list[dict]:
+    body = {"list": {"name": "L"}, "contacts": [{"email": "k@example.test", **contact}]}
+    try:
+        bulk_request_parse_json(to_json(body))
+    except BodyProblems as refused:
+        return refused.errors
+    return []
+
+
+TEXT_FIELDS = [f for f in CONTACT_FIELDS if f.max_length is not None]
+FULL_CHECK_MESSAGES = {
+    "email": "must be a valid email address", "owner": "must be a valid email address",
+    "url": "must be a valid http(s) URL", "linkedin": "must be a valid http(s) URL",
+}
+
+
+@pytest.mark.parametrize("field", TEXT_FIELDS, ids=lambda f: f.api)
+def test_each_text_field_takes_its_kinds_common_form_up_to_its_own_length(field):
+    longest = _common_value(field.kind, field.max_length)
+
+    assert _problems_of({field.api: longest}) == []
+    assert _problems_of({field.api: longest + "p"}) == [
+        {"index": 0, "field": field.api, "message": f"String should have at most {field.max_length} characters"}
+    ]
+    if field.kind in FULL_CHECK_MESSAGES:  # its full check, which speaks for it
+        assert _problems_of({field.api: "p p"}) == [
+            {"index": 0, "field": field.api, "message": FULL_CHECK_MESSAGES[field.kind]}
+        ]

@@ -5,7 +5,7 @@ verdict. Values are generated from the fast patterns themselves, and near them."
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic_core import PydanticCustomError, SchemaValidator, ValidationError, to_json
+from pydantic_core import PydanticCustomError, SchemaValidator, ValidationError, from_json, to_json
 
 from contacts.bulk_input import (
     _COMMON_EMAIL_ASCII,
@@ -104,6 +104,32 @@ def test_strings_near_the_patterns_get_the_full_checks_verdict(value):
         _agrees(kind, value)
 
 
+def _one_edit_away(pattern: str):
+    """Values of the pattern with one character inserted, removed or replaced: most fall
+    just outside it, where a too-loose pattern would let a bad value through."""
+    edits = st.sampled_from(["insert", "remove", "replace"])
+    characters = st.sampled_from(list("-._@:/?#%~+ \n\x00\u212a0aZ") + ["xn--", "..", "--"])
+    return st.tuples(st.from_regex(pattern, fullmatch=True), edits, st.integers(min_value=0), characters).map(
+        lambda t: _edited(*t)
+    )
+
+
+def _edited(value: str, edit: str, at: int, text: str) -> str:
+    at %= len(value) + 1
+    if edit == "insert":
+        return value[:at] + text + value[at:]
+    if edit == "remove":
+        return value[:at] + value[at + 1 :]
+    return value[:at] + text + value[at + 1 :]
+
+
+@checked
+@given(st.data())
+def test_values_one_edit_away_from_the_patterns_get_the_full_checks_verdict(data):
+    for kind, (pattern, _, _) in FAST_TEXT.items():
+        _agrees(kind, data.draw(_one_edit_away(pattern)))
+
+
 def test_the_common_forms_take_the_fast_path():
     """What a typical body holds is accepted without the full check (else the path is moot)."""
     for kind, value in [
@@ -130,6 +156,8 @@ scalars = st.one_of(
 @example({"a\x00": 1})
 @example({"a": "b\x00"})
 @example(dict.fromkeys(map(str, range(VARS_MAX_KEYS + 1)), 1))
+@example({"a": "x" * (VARS_MAX_VALUE_LENGTH + 1)})
+@example({"k" * (VARS_MAX_KEY_LENGTH + 1): 1})
 def test_vars_on_the_fast_path_are_valid_vars_unchanged(value):
     validator = SchemaValidator(_FAST_VARS.schema)
     try:
@@ -139,6 +167,25 @@ def test_vars_on_the_fast_path_are_valid_vars_unchanged(value):
     assert _valid_vars(value) == value
     assert fast == value
     assert [type(v) for v in fast.values()] == [type(v) for v in value.values()]
+
+
+@checked
+@given(st.dictionaries(st.text(max_size=VARS_MAX_KEY_LENGTH + 5), scalars, max_size=VARS_MAX_KEYS + 3))
+@example({"a": 5.0, "b": 5, "c": True, "d": 10**30, "e": 1e300})
+@example({"a": "b\x00"})
+@example({"a": "x" * (VARS_MAX_VALUE_LENGTH + 1)})
+@example({"k" * (VARS_MAX_KEY_LENGTH + 1): 1})
+@example(dict.fromkeys(map(str, range(VARS_MAX_KEYS + 1)), 1))
+def test_vars_in_a_json_body_pass_the_fast_path_only_if_valid_and_unchanged(value):
+    """As the API receives them: JSON text, parsed by pydantic-core."""
+    text = to_json(value)  # an infinity as `Infinity`, which the fast path must refuse too
+    try:
+        fast = SchemaValidator(_FAST_VARS.schema).validate_json(text)
+    except ValidationError:
+        return
+    parsed = from_json(text)
+    assert _valid_vars(parsed) == parsed
+    assert fast == parsed and to_json(fast) == text
 
 
 def _datetime_agrees(value: str) -> None:

@@ -105,9 +105,29 @@ class Service:
             peaks[name] = max(peaks.get(name, 0), int(hwm.split()[1]) / 1024)
         return peaks
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by the server, the worker, PostgreSQL (all its processes)
+        and Redis; the benchmark's own process is the client."""
+        used = {"client": time.process_time()}
+        for pid in subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split():
+            cmd = Path(f"/proc/{pid}/cmdline").read_text()
+            _add_cpu(used, "worker" if "bulk_worker" in cmd else "server", pid)
+        for name, process in (("postgres", "postgres"), ("redis", "redis-server")):
+            for pid in subprocess.run(["pgrep", "-x", process], capture_output=True, text=True).stdout.split():
+                _add_cpu(used, name, pid)
+        return used
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+def _add_cpu(used: dict[str, float], name: str, pid: str) -> None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # ended meanwhile
+        return
+    used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def layer_messages(r: redis.Redis) -> int:
@@ -121,6 +141,7 @@ def run_job(service: Service, token: str, contacts: list[dict], list_name: str, 
     body = json.dumps({"list": {"name": list_name}, "contacts": contacts}).encode()
     with connect(f"ws://127.0.0.1:{service.port}/ws/?access_token={token}", max_size=None) as ws:
         before = layer_messages(r)
+        cpu_before = service.cpu_seconds()
         start = time.perf_counter()
         response = httpx.post(f"{service.base}/api/v1/contacts/bulk", content=body, timeout=120,
                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
@@ -136,7 +157,9 @@ def run_job(service: Service, token: str, contacts: list[dict], list_name: str, 
             if event["event"] == "contact_bulk_create_ending":
                 break
         ended = time.perf_counter() - start
-    return {"accepted": accepted, "ended": ended, "frames": frames,
+        cpu_after = service.cpu_seconds()
+    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    return {"accepted": accepted, "ended": ended, "frames": frames, "cpu": cpu,
             "messages": layer_messages(r) - before, "ending": event["data"]}
 
 
@@ -271,7 +294,7 @@ def main() -> None:
     reset_database()
     service = Service()
     r = redis.Redis.from_url(REDIS_URL)
-    rows = []
+    rows, cpu = [], {}
     try:
         for n in sizes:
             runs = []
@@ -283,6 +306,7 @@ def main() -> None:
             floor = statistics.median(raw_floor([contact(i, "v2") for i in range(n)]) for _ in range(args.repeat))
             med = {k: statistics.median(run[k] for run in runs) for k in ("accepted", "ended")}
             rows.append((n, med["accepted"], med["ended"], runs[-1]["frames"], runs[-1]["messages"], floor, runs[-1]["ending"]))
+            cpu[n] = {name: statistics.median(run["cpu"].get(name, 0.0) for run in runs) for name in runs[-1]["cpu"]}
         peaks = service.peak_rss_mb()
         table_floor_10k = table_floor(service, 10000, args.repeat) if 10000 in sizes else None
         if not args.no_extras:
@@ -294,6 +318,11 @@ def main() -> None:
     print(f"{'N':>6} {'202 (s)':>9} {'ending (s)':>11} {'frames':>7} {'layer msgs':>11} {'raw floor (s)':>14} {'per contact (ms)':>17}  ending")
     for n, acc, end, frames, msgs, floor, ending in rows:
         print(f"{n:>6} {acc:>9.3f} {end:>11.3f} {frames:>7} {msgs:>11} {floor:>14.3f} {1000 * end / n:>17.3f}  {ending}")
+    for n, used in cpu.items():
+        parts = ", ".join(f"{name} {used[name]:.2f}" for name in ("server", "worker", "postgres", "redis", "client"))
+        total = sum(used.values())
+        print(f"CPU per job of {n:,} (s, medians): {parts}; total {total:.2f} on {os.cpu_count()} cores,"
+              f" so at least {total / os.cpu_count():.3f} s to the ending")
     print(f"peak RSS (MB): server {peaks.get('server', 0):.0f}, worker {peaks.get('worker', 0):.0f}")
     if not args.no_extras:
         print(f"naive update_or_create: 1,000 contacts in {naive_1k:.2f} s; scaled to 10k: {naive_1k * 10:.1f} s")

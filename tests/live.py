@@ -78,17 +78,25 @@ def free_port() -> int:
 
 class TcpRelay:
     """A TCP relay in front of a server, which a test cuts and restores like a network
-    outage: cut, it drops every relayed connection and closes each new one at once."""
+    outage: cut, it drops every relayed connection, and closes each new one at once or,
+    cut with `hold`, keeps it open without an answer (a host that has gone silent)."""
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
-        self.refused = 0  # connections closed at once while cut
-        self._down = False
-        self._open: set[socket.socket] = set()
+        self.refused = 0  # connections not relayed while cut
+        self._cut: str | None = None  # None, "close" or "hold"
+        self._pairs: set[tuple[socket.socket, socket.socket]] = set()
+        self._held: list[socket.socket] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def relayed(self) -> int:
+        """Connections open through the relay."""
+        with self._lock:
+            return len(self._pairs)
 
     def _accept(self) -> None:
         while True:
@@ -96,47 +104,64 @@ class TcpRelay:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # closed
+            try:
+                upstream = socket.create_connection(self.target, timeout=10)
+                upstream.settimeout(None)
+            except OSError:
+                _close(client)
+                continue
             with self._lock:
-                if self._down:
+                cut = self._cut
+                if cut:
                     self.refused += 1
-                    client.close()
-                    continue
-                upstream = socket.create_connection(self.target)
-                self._open.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+                    self._held += [client] if cut == "hold" else []
+                else:
+                    self._pairs.add(pair := (client, upstream))
+            if cut:
+                _close(upstream, *([] if cut == "hold" else [client]))
+                continue
+            for source, sink in (pair, pair[::-1]):
+                threading.Thread(target=self._pump, args=(pair, source, sink), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, pair, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
         except OSError:
             pass
-        finally:
-            self._drop(source, sink)
-
-    def _drop(self, *sockets: socket.socket) -> None:
         with self._lock:
-            for sock in sockets:
-                self._open.discard(sock)
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)  # wakes the pump blocked on it
-                except OSError:
-                    pass
-                sock.close()
+            if pair not in self._pairs:
+                return  # closed by a cut, or by the other direction's pump
+            self._pairs.discard(pair)
+        _close(*pair)
 
-    def cut(self) -> None:
+    def cut(self, *, hold: bool = False) -> None:
         with self._lock:
-            self._down = True
-        self._drop(*list(self._open))
+            self._cut = "hold" if hold else "close"
+            pairs, self._pairs = self._pairs, set()
+        for pair in pairs:
+            _close(*pair)
 
     def restore(self) -> None:
+        """Relay again; connections held meanwhile stay silent, like ones lost on the way."""
         with self._lock:
-            self._down = False
+            self._cut = None
 
     def close(self) -> None:
-        self._listener.close()
+        _close(self._listener)  # wakes the blocked accept
         self.cut()
+        with self._lock:
+            held, self._held = self._held, []
+        _close(*held)
+
+
+def _close(*sockets: socket.socket) -> None:
+    for sock in sockets:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on it
+        except OSError:
+            pass
+        sock.close()
 
 
 class ServiceProcesses:

@@ -173,20 +173,69 @@ def test_database_out_of_reach_answers_503_json_and_writes_nothing(processes):
     assert not Contact.objects.filter(account=account).exists() and not BulkJob.objects.exists()
 
 
-def test_once_the_database_is_back_after_a_long_outage_the_first_request_is_served(processes):
+@pytest.fixture
+def relay():
+    """A relay in front of the test database, to cut like a network outage."""
+    started = TcpRelay(database_address())
+    yield started
+    started.close()
+
+
+def _server_behind(processes, relay, **env):
+    url = database_url(("127.0.0.1", relay.port))
+    return processes.server("server-behind-relay", env=service_env(**{"DATABASE_URL": url, "DB_POOL_TIMEOUT": "2", **env}))
+
+
+OUTAGE_REQUESTS = 20  # far more than an outage below needs
+
+
+def test_once_the_database_is_back_after_a_long_outage_the_first_request_is_served(processes, relay):
     _, token = _user_token()
-    relay = TcpRelay(database_address())
-    env = service_env(DATABASE_URL=database_url(("127.0.0.1", relay.port)), DB_POOL_TIMEOUT="2")
-    try:
-        server = processes.server("server-behind-relay", env=env)
-        with server.http(token) as http:
-            assert http.get("/api/v1/contacts").status_code == 200
-            relay.cut()
-            # Long enough for retries backing off from one second to wait longer than a
-            # request does (1 + 2 + 4 s before their fourth), had the pool kept at them.
-            while relay.refused < 8:
-                assert http.get("/api/v1/contacts").status_code == 503
-            relay.restore()
-            assert http.get("/api/v1/contacts").status_code == 200
-    finally:
-        relay.close()
+    server = _server_behind(processes, relay)
+    with server.http(token) as http:
+        assert http.get("/api/v1/contacts").status_code == 200
+        relay.cut()
+        # Long enough for retries backing off from one second to wait longer than a
+        # request does (1 + 2 + 4 s before their fourth), had the pool kept at them.
+        for _ in range(OUTAGE_REQUESTS):
+            if relay.refused >= 8:
+                break
+            assert http.get("/api/v1/contacts").status_code == 503
+        assert relay.refused >= 8
+        relay.restore()
+        assert http.get("/api/v1/contacts").status_code == 200
+
+
+def test_connections_opened_before_an_outage_cost_no_request_after_it(processes, relay):
+    _, token = _user_token()
+    server = _server_behind(processes, relay, DB_POOL_MIN_SIZE="4")
+    with server.http(token) as http:
+        assert http.get("/api/v1/contacts").status_code == 200
+        wait_for(lambda: relay.relayed >= 4, "the pool to open its four connections")
+        relay.cut()
+        relay.restore()  # no request in between: all four are broken, none known to be
+        assert http.get("/api/v1/contacts").status_code == 200
+
+
+def test_a_connection_attempt_to_a_silent_database_host_gives_up_in_time(processes, relay):
+    _, token = _user_token()
+    server = _server_behind(processes, relay, DB_POOL_TIMEOUT="4")
+    with server.http(token) as http:
+        assert http.get("/api/v1/contacts").status_code == 200
+        relay.cut(hold=True)  # connection attempts get no answer, ever
+        assert http.get("/api/v1/contacts").status_code == 503
+        assert relay.refused >= 1  # an attempt hangs
+        relay.restore()
+        assert http.get("/api/v1/contacts").status_code == 200
+
+
+def test_the_pool_keeps_trying_through_an_outage_and_reconnects_by_itself(processes, relay):
+    _, token = _user_token()
+    server = _server_behind(processes, relay)
+    with server.http(token) as http:
+        assert http.get("/api/v1/contacts").status_code == 200
+        relay.cut()
+        assert http.get("/api/v1/contacts").status_code == 503  # finds the connection lost
+        wait_for(lambda: relay.refused >= 6, "the pool to try again and again, with no request")
+        relay.restore()
+        wait_for(lambda: relay.relayed >= 1, "the pool to reconnect, with no request")

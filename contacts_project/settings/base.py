@@ -5,6 +5,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from contacts_project.db_pool import connection_check, reconnect_again
+
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -108,10 +110,17 @@ def _pool() -> dict:
     timeout = env_int("DB_POOL_TIMEOUT", 3, minimum=1)
     # The pool retries a lost connection with a backoff that doubles each time; left to its
     # default it keeps at it for five minutes, so after a long outage its next try could be
-    # two minutes off while every request timed out. Giving up after half a request's wait
-    # leaves the retry to the next request, which tries at once: with the database back,
-    # the first request to come gets a connection.
-    return {"min_size": min_size, "max_size": max_size, "timeout": timeout, "reconnect_timeout": timeout / 2}
+    # two minutes off while every request timed out. Restarted after half a request's wait,
+    # it never waits longer than that between tries: with the database back, the first
+    # request to come gets a connection.
+    return {
+        "min_size": min_size,
+        "max_size": max_size,
+        "timeout": timeout,
+        "reconnect_timeout": timeout / 2,
+        "reconnect_failed": reconnect_again,
+        "check": connection_check,
+    }
 
 
 def _database(url: str) -> dict:
@@ -129,7 +138,10 @@ def _database(url: str) -> dict:
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config["CONN_HEALTH_CHECKS"] = True
-        config["OPTIONS"] = {"pool": _pool()}
+        pool = _pool()
+        # A connection attempt to a host that does not answer gives up after 2 s (libpq's
+        # least) rather than holding the pool's attempt for minutes.
+        config["OPTIONS"] = {"pool": pool, "connect_timeout": 2}
     else:
         raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL")
     return config

@@ -105,16 +105,21 @@ class Service:
             peaks[name] = max(peaks.get(name, 0), int(hwm.split()[1]) / 1024)
         return peaks
 
-    def cpu_seconds(self) -> dict[str, float]:
-        """CPU time used so far by the server, the worker, PostgreSQL (all its processes)
-        and Redis; the benchmark's own process is the client."""
+    def cpu_seconds(self, r: redis.Redis) -> dict[str, float]:
+        """CPU time used so far by the server, the worker, PostgreSQL and Redis; the
+        benchmark's own process is the client."""
         used = {"client": time.process_time()}
-        for pid in subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split():
-            cmd = Path(f"/proc/{pid}/cmdline").read_text()
-            _add_cpu(used, "worker" if "bulk_worker" in cmd else "server", pid)
-        for name, process in (("postgres", "postgres"), ("redis", "redis-server")):
-            for pid in subprocess.run(["pgrep", "-x", process], capture_output=True, text=True).stdout.split():
-                _add_cpu(used, name, pid)
+        for pid in _children(self.process.pid):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_text()
+            except FileNotFoundError:
+                continue
+            name = "worker" if "bulk_worker" in cmd else "server"
+            used[name] = used.get(name, 0.0) + _cpu(pid)
+        # PostgreSQL: the postmaster with what its ended children used, and its live children.
+        postmaster = subprocess.run(["pgrep", "-o", "-x", "postgres"], capture_output=True, text=True).stdout.strip()
+        used["postgres"] = _cpu(postmaster, children_ended=True) + sum(_cpu(pid) for pid in _children(postmaster))
+        used["redis"] = _cpu(str(r.info("server")["process_id"]))
         return used
 
     def stop(self) -> None:
@@ -122,12 +127,18 @@ class Service:
         self.process.wait(timeout=30)
 
 
-def _add_cpu(used: dict[str, float], name: str, pid: str) -> None:
+def _children(pid) -> list[str]:
+    return subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+
+
+def _cpu(pid: str, children_ended: bool = False) -> float:
+    """User and system CPU seconds of a process (0 if it has ended)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:  # ended meanwhile
-        return
-    used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except FileNotFoundError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children_ended else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def layer_messages(r: redis.Redis) -> int:
@@ -141,7 +152,7 @@ def run_job(service: Service, token: str, contacts: list[dict], list_name: str, 
     body = json.dumps({"list": {"name": list_name}, "contacts": contacts}).encode()
     with connect(f"ws://127.0.0.1:{service.port}/ws/?access_token={token}", max_size=None) as ws:
         before = layer_messages(r)
-        cpu_before = service.cpu_seconds()
+        cpu_before = service.cpu_seconds(r)
         start = time.perf_counter()
         response = httpx.post(f"{service.base}/api/v1/contacts/bulk", content=body, timeout=120,
                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
@@ -157,7 +168,7 @@ def run_job(service: Service, token: str, contacts: list[dict], list_name: str, 
             if event["event"] == "contact_bulk_create_ending":
                 break
         ended = time.perf_counter() - start
-        cpu_after = service.cpu_seconds()
+        cpu_after = service.cpu_seconds(r)
     cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
     return {"accepted": accepted, "ended": ended, "frames": frames, "cpu": cpu,
             "messages": layer_messages(r) - before, "ending": event["data"]}
@@ -319,10 +330,10 @@ def main() -> None:
     for n, acc, end, frames, msgs, floor, ending in rows:
         print(f"{n:>6} {acc:>9.3f} {end:>11.3f} {frames:>7} {msgs:>11} {floor:>14.3f} {1000 * end / n:>17.3f}  {ending}")
     for n, used in cpu.items():
-        parts = ", ".join(f"{name} {used[name]:.2f}" for name in ("server", "worker", "postgres", "redis", "client"))
+        parts = ", ".join(f"{name} {used.get(name, 0.0):.2f}" for name in ("server", "worker", "postgres", "redis", "client"))
         total = sum(used.values())
-        print(f"CPU per job of {n:,} (s, medians): {parts}; total {total:.2f} on {os.cpu_count()} cores,"
-              f" so at least {total / os.cpu_count():.3f} s to the ending")
+        print(f"CPU from the post to the ending, {n:,} contacts (s, medians): {parts}; total {total:.2f},"
+              f" which {os.cpu_count()} cores take {total / os.cpu_count():.3f} s to run if never idle")
     print(f"peak RSS (MB): server {peaks.get('server', 0):.0f}, worker {peaks.get('worker', 0):.0f}")
     if not args.no_extras:
         print(f"naive update_or_create: 1,000 contacts in {naive_1k:.2f} s; scaled to 10k: {naive_1k * 10:.1f} s")

@@ -58,3 +58,13 @@ class AccountUserAdmin(AccountScopedAdmin, UserAdmin):
     list_select_related = ["account"]
     fieldsets = UserAdmin.fieldsets + (("Account", {"fields": ["account"]}),)
     inlines = [UserQuotaInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser:
+            obj.account_id = request.user.account_id  # staff add users to their own account
+        super().save_model(request, obj, form, change)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A superuser sees every account: only a superuser makes one.
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if request.user.is_superuser else [*readonly, "is_superuser"]

@@ -1,5 +1,9 @@
+from accounts.models import Account
+
+
 class AccountScopedAdmin:
-    """Admin mixin: staff users who are not superusers see their own account's rows only."""
+    """Admin mixin: staff users who are not superusers see their own account's rows only,
+    and the forms offer (and accept) only their own account and its users and lists."""
 
     account_field = "account"
 
@@ -8,3 +12,19 @@ class AccountScopedAdmin:
         if request.user.is_superuser:
             return queryset
         return queryset.filter(**{self.account_field: request.user.account_id})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            choices = account_rows(db_field.related_model, request.user.account_id)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def account_rows(model, account_id: int):
+    """The rows of `model` that belong to the account (None: the model belongs to none)."""
+    if model is Account:
+        return Account.objects.filter(pk=account_id)
+    if any(field.name == "account" for field in model._meta.get_fields()):
+        return model._default_manager.filter(account_id=account_id)
+    return None

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.shortcuts import redirect
 from django.urls import path
 
 from accounts.admin_scope import AccountScopedAdmin
@@ -13,8 +14,16 @@ class ContactAdmin(AccountScopedAdmin, admin.ModelAdmin):
     list_filter = ["source", ("list", admin.RelatedOnlyFieldListFilter), ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["list", "owner"]
     search_fields = ["email_key", "first_name", "last_name", "company_name"]
-    raw_id_fields = ["account", "list", "owner"]
     show_full_result_count = False  # no full-table count on every page
+
+    # Contacts are created and changed by the bulk service only (the CSV import here, or
+    # the API), which validates them, keeps their match keys, counts the quotas and keeps
+    # each in its account. The admin shows them, deletes them, and adds them by import.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:contacts_contact_import")
 
     def get_urls(self):
         def view(function):

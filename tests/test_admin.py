@@ -4,8 +4,11 @@ import pytest
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
-from contacts.models import BulkJob
+from accounts.models import User
+from contacts.models import BulkJob, Contact
 from contacts.payload import payload_pack
+from lists.models import ContactList
+from quotas.models import UserQuota
 from tests import factories
 
 
@@ -91,3 +94,79 @@ def test_a_user_who_owns_contacts_cannot_be_moved_to_another_account(operator_cl
     idle.refresh_from_db()
     assert owner.account_id == account.pk
     assert moved.status_code == 302 and idle.account_id == other.pk
+
+
+def _staff_client(client, account, *permissions):
+    from django.contrib.auth.models import Permission
+
+    staff = factories.user_make(account, is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__in=permissions))
+    client.force_login(staff)
+    return staff
+
+
+@pytest.fixture
+def theirs(db):
+    """Another account, with a user and a list whose names must never reach staff of another."""
+    account = factories.account_make("their-account-name")
+    return account, factories.user_make(account, "their-user@example.test"), factories.list_make(account, "their-list")
+
+
+def test_staff_forms_offer_and_accept_only_their_own_account(client, theirs):
+    account, _, _ = theirs
+    mine = factories.account_make("my-account-name")
+    _staff_client(client, mine, "add_contactlist", "view_contactlist")
+
+    form = client.get("/admin/lists/contactlist/add/").content.decode()
+    refused = client.post("/admin/lists/contactlist/add/", {"account": account.pk, "name": "planted"})
+    accepted = client.post("/admin/lists/contactlist/add/", {"account": mine.pk, "name": "mine"})
+
+    assert "my-account-name" in form and "their-account-name" not in form
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    assert "their-account-name" not in refused.content.decode()
+    assert accepted.status_code == 302
+    assert list(ContactList.objects.filter(name__in=["planted", "mine"]).values_list("name", "account")) == [("mine", mine.pk)]
+
+
+def test_staff_pick_quota_users_of_their_own_account_only(client, theirs):
+    mine = factories.account_make()
+    my_user = factories.user_make(mine, "my-user@example.test")
+    _staff_client(client, mine, "add_userquota", "view_userquota")
+
+    form = client.get("/admin/quotas/userquota/add/").content.decode()
+    refused = client.post("/admin/quotas/userquota/add/", {"user": theirs[1].pk, "connect_daily_limit": "5"})
+
+    assert my_user.email in form and "their-user@example.test" not in form
+    assert refused.status_code == 200 and not UserQuota.objects.exists()
+
+
+def test_contacts_are_not_edited_in_the_admin_and_adding_one_is_an_import(operator_client):
+    account = factories.account_make()
+    owner = factories.user_make(account)
+    contact = factories.contact_make(account, factories.list_make(account), owner, email="kept@example.test")
+
+    page = operator_client.get(f"/admin/contacts/contact/{contact.pk}/change/")
+    post = operator_client.post(f"/admin/contacts/contact/{contact.pk}/change/", {"email": "changed@example.test"})
+    add = operator_client.get("/admin/contacts/contact/add/")
+
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert post.status_code == 403
+    assert Contact.objects.get(pk=contact.pk).email == "kept@example.test"
+    assert add.status_code == 302 and add["location"] == "/admin/contacts/contact/import/"
+
+
+def test_staff_add_users_to_their_own_account_and_cannot_make_a_superuser(client, theirs):
+    mine = factories.account_make("my-account-name")
+    staff = _staff_client(client, mine, "add_user", "change_user", "view_user")
+
+    added = client.post("/admin/accounts/user/add/", {
+        "username": "new-colleague", "usable_password": "true", "password1": "a-Long-pass-phrase-1", "password2": "a-Long-pass-phrase-1",
+    })
+    form = client.get(f"/admin/accounts/user/{staff.pk}/change/").content.decode()
+    client.post(f"/admin/accounts/user/{staff.pk}/change/", {**_user_change(staff, mine), "is_staff": "on", "is_superuser": "on"})
+
+    assert added.status_code == 302
+    assert User.objects.get(username="new-colleague").account_id == mine.pk
+    assert "my-account-name" in form and "their-account-name" not in form
+    staff.refresh_from_db()
+    assert staff.is_staff and not staff.is_superuser

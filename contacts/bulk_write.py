@@ -114,10 +114,14 @@ def _given_mask(held: tuple[str, ...]) -> int:
 def _copy(cursor, table: str, columns: list[str], rows) -> None:
     types = _copy_types()
     cursor.adapters.register_dumper(None, _JsonTextDumper)  # this cursor's jsonb, in COPY only
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types([types[column] for column in columns])
-        for row in rows:
-            copy.write_row(row)
+    # copy() is psycopg's own, which Django does not wrap: without this, a connection lost
+    # mid-COPY would raise psycopg's error, not Django's, and fail the job instead of
+    # leaving it to be resumed.
+    with connection.wrap_database_errors:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([types[column] for column in columns])
+            for row in rows:
+                copy.write_row(row)
 
 
 class _JsonTextDumper(adapt.Dumper):

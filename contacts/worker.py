@@ -3,11 +3,14 @@ sleeping out its poll interval between tasks."""
 
 import logging
 
+from django.db import InterfaceError, OperationalError, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
 from realtime import events
 
 from .worker_wakeup import WakeupListener
+
+logger = logging.getLogger(__name__)
 
 
 class BulkWorker(Worker):
@@ -25,7 +28,13 @@ class BulkWorker(Worker):
         try:
             self.wakeup.listen()  # before the first look: a job released after it wakes us
             while self.running:
-                super().run()
+                try:
+                    super().run()
+                except (OperationalError, InterfaceError):
+                    # The database is away: the jobs wait for it, in it, and so does this
+                    # worker (the library's loop lets the error out, which would end it).
+                    logger.warning("The database is unavailable; looking for jobs again in %ss", self.interval)
+                    connection.close()
                 if self.running:
                     self.wakeup.wait(self.interval)
         finally:

@@ -239,3 +239,22 @@ def test_the_pool_keeps_trying_through_an_outage_and_reconnects_by_itself(proces
         wait_for(lambda: relay.refused >= 6, "the pool to try again and again, with no request")
         relay.restore()
         wait_for(lambda: relay.relayed >= 1, "the pool to reconnect, with no request")
+
+
+def test_a_worker_outlives_a_database_outage_and_runs_the_next_job(processes, relay):
+    server = processes.server("server")
+    behind_relay = {**processes.env, "DATABASE_URL": database_url(("127.0.0.1", relay.port)), "DB_POOL_TIMEOUT": "1"}
+    worker = processes.start("worker-behind-relay", "manage.py", "bulk_worker", "--interval", "0.1", env=behind_relay)
+    account, token = _user_token()
+    with server.http(token) as http:
+        before = http.post("/api/v1/contacts/bulk", json={"list": {"name": "o"}, "contacts": _contacts(3, "before")})
+        wait_for(lambda: BulkJob.objects.get(pk=before.json()["uuid"]).status == "done", "the job before the outage")
+        relay.cut()
+        wait_for(lambda: relay.refused >= 6 or worker.poll() is not None, "the worker to try and fail, again and again")
+        relay.restore()
+        after = http.post("/api/v1/contacts/bulk", json={"list": {"name": "o"}, "contacts": _contacts(3, "after")})
+        wait_for(lambda: BulkJob.objects.get(pk=after.json()["uuid"]).status == "done" or worker.poll() is not None,
+                 "the job after the outage")
+
+    assert worker.poll() is None
+    assert Contact.objects.filter(account=account).count() == 6

@@ -3,14 +3,19 @@ another worker from its last committed chunk, with exact contacts, exact counts 
 exactly one `ending`."""
 
 import signal
+import threading
 import uuid
 
+import psycopg
 import pytest
+from django.db import OperationalError, connection
 
+from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
+from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from realtime.events import ENDING
 from tests import factories
-from tests.conftest import service_env
+from tests.conftest import database_url, service_env
 from tests.live import ServiceProcesses, frames_until_ending, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,3 +68,44 @@ def test_a_worker_killed_mid_job_is_resumed_by_another_with_exact_results(proces
     assert set(stored.values_list("list__name", flat=True)) == {"new"}
     assert set(stored.values_list("first_name", flat=True)) == {"new"}
     assert stored.filter(last_name="again").count() == 300
+
+
+def _terminate_the_backend_copying_contacts(stop: threading.Event, terminated: list) -> None:
+    """From a connection of its own, end the server process of the first COPY into contacts
+    seen (what a database restart or failover does to it)."""
+    with psycopg.connect(database_url(), autocommit=True) as watcher:
+        while not stop.is_set() and not terminated:
+            copying = watcher.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+                "AND query LIKE 'COPY contacts_contact %%'"
+            ).fetchall()
+            for (pid,) in copying:
+                watcher.execute("SELECT pg_terminate_backend(%s)", [pid])
+                terminated.append(pid)
+
+
+def test_a_connection_lost_mid_copy_leaves_the_job_to_be_resumed_not_failed(settings):
+    settings.BULK_CHUNK_SIZE = 10_000  # one long COPY for the watcher to find
+    account = factories.account_make()
+    user = factories.user_make(account)
+    contacts = [{"email": f"c{i}@example.test", "companyDescription": "d" * 2000} for i in range(10_000)]
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": contacts})
+    job = bulk_job_create(user=user, request=request, flags=BulkFlags())
+    stop, terminated = threading.Event(), []
+    watcher = threading.Thread(target=_terminate_the_backend_copying_contacts, args=(stop, terminated))
+    watcher.start()
+    try:
+        with pytest.raises(OperationalError):  # the database's fault: the job waits for recovery
+            bulk_job_process(job_id=job.pk)
+    finally:
+        stop.set()
+        watcher.join()
+    connection.close()
+
+    assert terminated
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.failed) == (BulkJob.Status.RUNNING, 0, 0)
+    bulk_job_process(job_id=job.pk)  # as the recovery loop's task does
+    job.refresh_from_db()
+    assert (job.status, job.created) == (BulkJob.Status.DONE, 10_000)
+    assert Contact.objects.filter(account=account).count() == 10_000

@@ -32,6 +32,7 @@ from .fields import (
     VARS_MAX_KEYS,
     VARS_MAX_VALUE_LENGTH,
 )
+from .normalize import linkedin_key
 
 MAX_CONTACTS = 10_000
 MAX_REPORTED_ERRORS = 1000
@@ -101,10 +102,17 @@ def _valid_url(value: str) -> str:
     return value
 
 
+# The LinkedIn key is in a unique index, whose entries PostgreSQL caps at 2,704 bytes: a
+# URL of 2,048 characters outside ASCII could hold three times that.
+LINKEDIN_KEY_MAX_BYTES = 2048
+
+
 def _valid_linkedin(value: str) -> str:
     host = _url(value).host.lower()
     if host != "linkedin.com" and not host.endswith(".linkedin.com"):
         raise _problem("must be a linkedin.com URL")
+    if len(linkedin_key(value).encode()) > LINKEDIN_KEY_MAX_BYTES:
+        raise _problem(f"must be at most {LINKEDIN_KEY_MAX_BYTES} bytes in UTF-8")
     return value
 
 

@@ -169,3 +169,18 @@ def test_null_in_every_text_field_stores_a_contact_with_those_fields_empty(api):
     contact = Contact.objects.get()
     assert contact.email == "nulls@example.test"
     assert all(getattr(contact, f.attr) is None for f in CONTACT_FIELDS if f.api in texts)
+
+
+def test_a_linkedin_url_too_long_in_bytes_for_its_index_is_refused_and_the_longest_one_stored(api):
+    prefix = "https://www.linkedin.com/in/"
+    longest = prefix + "名" * ((2048 - len(prefix)) // 3)  # 2,045 bytes, 701 characters
+    too_long = prefix + "名" * 1000  # 1,028 characters, 3,028 bytes
+
+    refused = api.post(BULK, _body({"linkedinUrl": too_long}), format="json")
+    accepted = api.post(BULK, _body({"linkedinUrl": longest}), format="json")
+    bulk_job_process(job_id=accepted.json()["uuid"])
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [{"index": 0, "field": "linkedinUrl", "message": "must be at most 2048 bytes in UTF-8"}]
+    assert BulkJob.objects.get(pk=accepted.json()["uuid"]).created == 1
+    assert Contact.objects.get().linkedin_url == longest

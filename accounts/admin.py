@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
 
-from contacts.selectors import contacts_owned_exist
+from contacts.selectors import bulk_jobs_unfinished_exist, contacts_owned_exist
 
 from quotas.models import AccountQuota, UserQuota
 
@@ -47,6 +47,9 @@ class AccountUserChangeForm(UserChangeForm):
             raise ValidationError(
                 "This user owns contacts of their account: give those contacts another owner first."
             )
+        # An accepted job may name the user as the owner of contacts it has yet to create.
+        if moving and bulk_jobs_unfinished_exist(account_id=self.instance.account_id):
+            raise ValidationError("Bulk jobs of this user's account are still running: try again once they end.")
         return account
 
 

@@ -78,6 +78,19 @@ class Contact(models.Model):
         return self.email or self.linkedin_url or str(self.id)
 
 
+def _cascade_unless_unfinished(collector, field, sub_objs, using):
+    """A job's list or user takes its finished jobs with it when deleted; a job that has yet
+    to apply its accepted contacts stops the deletion instead."""
+    unfinished = sub_objs.filter(status__in=BulkJob.UNFINISHED)
+    if unfinished.exists():
+        raise models.ProtectedError(
+            f"Bulk jobs still to run use this {field.remote_field.model._meta.verbose_name}: "
+            "delete it once they end.",
+            set(unfinished),
+        )
+    models.CASCADE(collector, field, sub_objs, using)
+
+
 class BulkJob(models.Model):
     """One bulk request: its validated payload, its progress and its outcome."""
 
@@ -91,13 +104,13 @@ class BulkJob(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=_cascade_unless_unfinished, related_name="+")
     # Owner of created contacts whose row names none; null: `user` (set by admin imports).
     default_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=_cascade_unless_unfinished, related_name="+"
     )
     default_source = models.CharField(max_length=16, default=DEFAULT_SOURCE)  # admin imports: `import`
-    list = models.ForeignKey("lists.ContactList", on_delete=models.CASCADE, related_name="+")
+    list = models.ForeignKey("lists.ContactList", on_delete=_cascade_unless_unfinished, related_name="+")
     move_to_list = models.BooleanField(default=False)
     replace_owner = models.BooleanField(default=False)
     # Validated rows (model attribute names; absent fields absent), as compressed JSON:
@@ -126,6 +139,13 @@ class BulkJob(models.Model):
     heartbeat_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    def failed_rows(self) -> int:
+        """Rows that failed: those refused one by one and, once the job has ended, the rows
+        it never reached (a job that failed stops there). The status endpoint and `ending`
+        give this number."""
+        unreached = 0 if self.status in self.UNFINISHED else self.total - self.processed
+        return self.failed + unreached
 
     class Meta:
         indexes = [

@@ -170,3 +170,44 @@ def test_staff_add_users_to_their_own_account_and_cannot_make_a_superuser(client
     assert "my-account-name" in form and "their-account-name" not in form
     staff.refresh_from_db()
     assert staff.is_staff and not staff.is_superuser
+
+
+def _job(account, user, contact_list, status=BulkJob.Status.QUEUED):
+    return BulkJob.objects.create(
+        account=account, user=user, list=contact_list, payload=payload_pack(rows_json=b"[]", owners={}), total=1, status=status
+    )
+
+
+def test_a_list_or_user_whose_job_has_yet_to_run_is_not_deleted_and_is_once_it_ends(operator_client):
+    account = factories.account_make()
+    user = factories.user_make(account)
+    contact_list = factories.list_make(account)
+    job = _job(account, user, contact_list)
+
+    list_refused = operator_client.post(f"/admin/lists/contactlist/{contact_list.pk}/delete/", {"post": "yes"})
+    user_refused = operator_client.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"})
+    for refused, what in ((list_refused, "contact list"), (user_refused, "user")):
+        page = refused.content.decode()
+        assert f"Cannot delete {what}" in page and str(job.pk) in page  # the job that stops it
+    assert BulkJob.objects.filter(pk=job.pk).exists() and ContactList.objects.filter(pk=contact_list.pk).exists()
+
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.DONE)
+    deleted = operator_client.post(f"/admin/lists/contactlist/{contact_list.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    assert not ContactList.objects.filter(pk=contact_list.pk).exists() and not BulkJob.objects.filter(pk=job.pk).exists()
+
+
+def test_a_user_is_not_moved_to_another_account_while_its_accounts_jobs_run(operator_client):
+    account, other = factories.account_make(), factories.account_make()
+    user = factories.user_make(account)
+    job = _job(account, factories.user_make(account), factories.list_make(account))
+
+    refused = operator_client.post(f"/admin/accounts/user/{user.pk}/change/", _user_change(user, other))
+    assert "still running" in refused.content.decode()
+    user.refresh_from_db()
+    assert user.account_id == account.pk
+
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.DONE)
+    moved = operator_client.post(f"/admin/accounts/user/{user.pk}/change/", _user_change(user, other))
+    user.refresh_from_db()
+    assert moved.status_code == 302 and user.account_id == other.pk

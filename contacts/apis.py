@@ -138,7 +138,7 @@ class BulkJobDetailApi(APIView):
         processed = serializers.IntegerField()
         created = serializers.IntegerField()
         updated = serializers.IntegerField()
-        failed = serializers.IntegerField()
+        failed = serializers.IntegerField(source="failed_rows")
         status = serializers.CharField()
         errors = serializers.SerializerMethodField()
 

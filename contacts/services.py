@@ -238,7 +238,7 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
     )
     if not finished:
         return
-    job.refresh_from_db(fields=["processed", "created", "updated", "failed"])
+    job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
     events.publish(user_id=job.user_id, events=[events.job_ending(job)])
 
 

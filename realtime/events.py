@@ -46,8 +46,7 @@ def ending(*, job_id: str, created: int, updated: int, failed: int) -> dict:
 
 def job_ending(job) -> dict:
     """A finished job's `ending`: rows never processed (a job that stopped) count as failed."""
-    failed = job.failed + (job.total - job.processed)
-    return ending(job_id=str(job.pk), created=job.created, updated=job.updated, failed=failed)
+    return ending(job_id=str(job.pk), created=job.created, updated=job.updated, failed=job.failed_rows())
 
 
 def job_catch_up(job, *, after: int) -> list[dict]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
@@ -527,6 +528,12 @@ def test_ending_counts_failed_rows_which_the_job_details(account, user, ada, gra
     ])
 
 
+def _status_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.token_make(user)}")
+    return client
+
+
 @pytest.mark.django_db(transaction=True)  # the foreign keys are checked when a chunk commits
 def test_a_job_that_fails_for_a_reason_of_its_own_ends_failed_with_its_reason(account, user):
     other_owner = factories.user_make(account)
@@ -543,3 +550,5 @@ def test_a_job_that_fails_for_a_reason_of_its_own_ends_failed_with_its_reason(ac
     assert job.failure_reason.startswith("IntegrityError")
     assert ending["data"] == {"uuid": str(job.pk), "created": 0, "updated": 0, "failed": 1}
     assert not Contact.objects.filter(account=account).exists()
+    status = _status_client(user).get(f"/api/v1/contacts/bulk/{job.pk}").json()
+    assert (status["status"], status["created"], status["updated"], status["failed"]) == ("failed", 0, 0, 1)

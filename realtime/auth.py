@@ -2,8 +2,9 @@
 
 Sets `scope["user"]`; sets `scope["auth_denial"]` to a close code when credentials were
 offered but refused, so the consumer can close with it after accepting. The session is
-read once, when the socket connects: nothing wraps the frames sent afterwards (channels'
-session middleware would look at the session again for every one of them).
+read when the socket connects, not for every frame (channels' session middleware would);
+the consumer checks the credentials again before it sends anything (`credentials_hold`),
+so a revoked or expired token, or an ended session, gets nothing more.
 """
 
 import hashlib
@@ -20,7 +21,7 @@ from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from oauth2_provider.models import get_access_token_model
 
-from .consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from .close_codes import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 
 SOCKET_SCOPES = ("contacts:read", "contacts:write")
 
@@ -40,11 +41,14 @@ def bearer_token(scope) -> str | None:
 @database_sync_to_async
 def token_user(raw: str):
     """The user a valid token acts for (a client-credentials token: its application's user)."""
-    checksum = hashlib.sha256(raw.encode()).hexdigest()
+    return _token_user(token_checksum=hashlib.sha256(raw.encode()).hexdigest())
+
+
+def _token_user(**token_lookup):
     token = (
         get_access_token_model()
         .objects.select_related("user", "application__user")
-        .filter(token_checksum=checksum)
+        .filter(**token_lookup)
         .first()
     )
     if token is None or token.is_expired():
@@ -67,8 +71,7 @@ def origin_allowed(scope) -> bool:
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-@database_sync_to_async
-def session_user(scope):
+def _session_user(scope):
     """The user of the session the socket's cookie names, as Django's auth reads it for a
     request (an expired, logged-out or rotated session gives AnonymousUser)."""
     cookies = {}
@@ -80,6 +83,22 @@ def session_user(scope):
         return AnonymousUser()
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     return get_user(SimpleNamespace(session=session))
+
+
+session_user = database_sync_to_async(_session_user)
+
+
+@database_sync_to_async
+def credentials_hold(scope) -> bool:
+    """Whether the credentials the socket connected with still give it its user: the token
+    not revoked or expired, the session not ended, the user still active."""
+    user = scope["user"]
+    raw = bearer_token(scope)
+    if raw is not None:
+        holder, _ = _token_user(token_checksum=hashlib.sha256(raw.encode()).hexdigest())
+    else:
+        holder = _session_user(scope)
+    return holder is not None and holder.is_authenticated and holder.pk == user.pk and holder.is_active
 
 
 class SocketAuthMiddleware(BaseMiddleware):

@@ -10,11 +10,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from contacts.selectors import bulk_job_of_user
 from contacts_project.asgi_extensions import SEND_TEXTS
 
+from .auth import credentials_hold
+from .close_codes import CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHENTICATED
 from .events import frame, job_catch_up, user_group
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_TRY_AGAIN_LATER = 1013  # the channel layer is out of reach
 JOIN_ATTEMPTS = 3
 
 logger = logging.getLogger(__name__)
@@ -57,6 +56,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         """The one message a client may send: `{"action": "resume", "uuid": ..., "after": i}`,
         answered with what it missed of that job (see docs/api.md)."""
+        if not await self._credentials_hold():
+            return
         request = _resume_request(text_data)
         if request is None:
             await self._send_event(_error("expected {\"action\": \"resume\", \"uuid\": ..., \"after\": <index>}"))
@@ -68,10 +69,20 @@ class EventsConsumer(AsyncWebsocketConsumer):
             return
         await self._send_texts([frame(event) for event in job_catch_up(job, after=after)])
 
+    async def _credentials_hold(self) -> bool:
+        """Checked before anything is sent (a query per channel-layer message, which carries
+        up to a chunk's events): a revoked token or an ended session gets nothing more."""
+        if await credentials_hold(self.scope):
+            return True
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+        return False
+
     async def _send_event(self, event: dict) -> None:
         await self.send(text_data=frame(event))
 
     async def bulk_events(self, message):
+        if not await self._credentials_hold():
+            return
         if "frames" not in message:  # sent by a worker of the previous version, mid-upgrade
             message = {"frames": [frame(event) for event in message.get("events", [])]}
         await self._send_texts(message["frames"])

@@ -1,6 +1,9 @@
 """Who may open /ws/: a bearer token (query or header) or the session cookie, refused with
 4401 (no valid credentials) or 4403 (credentials that may not listen), on a live server."""
 
+import hashlib
+import json
+
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -164,3 +167,49 @@ def test_socket_receives_an_event_published_as_soon_as_it_opens(live_service):
     with live_service.socket(token=factories.token_make(user)) as ws:
         events.publish(user_id=user.pk, events=[event])
         assert job_events(ws, "just-opened", timeout=CLOSE_TIMEOUT) == [event]
+
+
+def _closed_instead_of_sent_the_next_event(live_service, ws, user) -> int:
+    """Post a bulk as `user` with a fresh token: the socket must be closed, not sent its events."""
+    with live_service.http(factories.token_make(user)) as http:
+        assert http.post("/api/v1/contacts/bulk", json=BULK).status_code == 202
+    with pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=CLOSE_TIMEOUT)
+    return closed.value.rcvd.code
+
+
+def test_an_open_socket_whose_token_is_revoked_gets_no_more_events(live_service):
+    from oauth2_provider.models import get_access_token_model
+
+    user = factories.user_make(factories.account_make())
+    token = factories.token_make(user)
+    with live_service.socket(token=token) as ws:
+        post_bulk_and_receive_its_events(live_service, ws, user)
+        get_access_token_model().objects.get(token_checksum=hashlib.sha256(token.encode()).hexdigest()).revoke()
+
+        assert _closed_instead_of_sent_the_next_event(live_service, ws, user) == 4401
+
+
+def test_an_open_socket_whose_user_is_deactivated_gets_no_more_events(live_service):
+    user = factories.user_make(factories.account_make())
+    with live_service.socket(token=factories.token_make(user)) as ws:
+        post_bulk_and_receive_its_events(live_service, ws, user)
+        job_id = post_bulk_and_receive_its_events(live_service, ws, user)[0]["data"]["uuid"]
+        type(user).objects.filter(pk=user.pk).update(is_active=False)
+        ws.send(json.dumps({"action": "resume", "uuid": job_id, "after": -1}))
+
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=CLOSE_TIMEOUT)
+    assert closed.value.rcvd.code == 4401
+
+
+def test_an_open_socket_whose_session_is_logged_out_gets_no_more_events(live_service):
+    user = factories.user_make(factories.account_make())
+    with live_service.http() as browser:
+        assert log_in(browser, username=user.username, password="pw").status_code == 302
+        cookie = f"sessionid={browser.cookies['sessionid']}"
+        with live_service.socket(additional_headers={"Cookie": cookie}) as ws:
+            post_bulk_and_receive_its_events(live_service, ws, user)
+            browser.post("/accounts/logout/", headers={"X-CSRFToken": browser.cookies["csrftoken"]})
+
+            assert _closed_instead_of_sent_the_next_event(live_service, ws, user) == 4401

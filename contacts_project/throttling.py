@@ -7,7 +7,8 @@ logger = logging.getLogger(__name__)
 
 
 class CallerRateThrottle(SimpleRateThrottle):
-    """Requests per token (or per session user); views may name a scope of their own."""
+    """Requests per user, whatever the token or session they come with (a client can mint
+    tokens at will); views may name a scope of their own."""
 
     scope = "api"
 
@@ -15,9 +16,7 @@ class CallerRateThrottle(SimpleRateThrottle):
         self.scope = getattr(view, "throttle_scope", None) or "api"
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        token = request.auth
-        caller = f"token-{token.pk}" if token is not None and hasattr(token, "pk") else f"user-{request.user.pk}"
-        return self.cache_format % {"scope": self.scope, "ident": caller}
+        return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
 
     def get_rate(self):
         # Read at each request rather than at import, so the settings can change the rates.

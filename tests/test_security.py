@@ -46,22 +46,26 @@ def test_cors_allows_configured_spa_origins_only(client, settings):
 
 
 @pytest.mark.django_db
-def test_bulk_route_is_rate_limited_per_token_with_retry_after(settings):
+def test_bulk_route_is_rate_limited_per_user_with_retry_after(settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api": "1000/min", "bulk": "2/min"},
     }
-    user = factories.user_make(factories.account_make())
+    account = factories.account_make()
+    user = factories.user_make(account)
     first, second = factories.api_client_make(user), factories.api_client_make(user)
+    colleague = factories.api_client_make(factories.user_make(account))
     body = {"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]}
 
     answers = [first.post("/api/v1/contacts/bulk", body, format="json") for _ in range(3)]
     other_token = second.post("/api/v1/contacts/bulk", body, format="json")
+    other_user = colleague.post("/api/v1/contacts/bulk", body, format="json")
 
     assert [a.status_code for a in answers] == [202, 202, 429]
     assert int(answers[2]["Retry-After"]) > 0
     assert answers[2].json()["errors"][0]["message"].startswith("Request was throttled")
-    assert other_token.status_code == 202  # per token
+    assert other_token.status_code == 429  # a new token of the same user counts with the others
+    assert other_user.status_code == 202  # per user
 
 
 @pytest.mark.django_db

@@ -45,7 +45,8 @@ class AccountUserChangeForm(UserChangeForm):
         # rather than fail at commit.
         if moving and contacts_owned_exist(account_id=self.instance.account_id, user_id=self.instance.pk):
             raise ValidationError(
-                "This user owns contacts of their account: give those contacts another owner first."
+                "This user owns contacts of their account: give those contacts another owner first "
+                "(an import with 'Replace the owner of existing contacts')."
             )
         # An accepted job may name the user as the owner of contacts it has yet to create.
         if moving and bulk_jobs_unfinished_exist(account_id=self.instance.account_id):
@@ -57,7 +58,7 @@ class AccountUserChangeForm(UserChangeForm):
 class AccountUserAdmin(AccountScopedAdmin, UserAdmin):
     form = AccountUserChangeForm
     list_display = ["username", "email", "account", "is_staff"]
-    list_filter = ["account", "is_staff", "is_superuser"]
+    list_filter = [("account", admin.RelatedOnlyFieldListFilter), "is_staff", "is_superuser"]
     list_select_related = ["account"]
     fieldsets = UserAdmin.fieldsets + (("Account", {"fields": ["account"]}),)
     inlines = [UserQuotaInline]
@@ -67,7 +68,15 @@ class AccountUserAdmin(AccountScopedAdmin, UserAdmin):
             obj.account_id = request.user.account_id  # staff add users to their own account
         super().save_model(request, obj, form, change)
 
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        # Superusers are of every account: only superusers see or change them.
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
     def get_readonly_fields(self, request, obj=None):
-        # A superuser sees every account: only a superuser makes one.
+        # What would take a user out of the account, or give rights beyond it, only a
+        # superuser sets: staff add users to their own account, with no admin rights.
         readonly = super().get_readonly_fields(request, obj)
-        return readonly if request.user.is_superuser else [*readonly, "is_superuser"]
+        if request.user.is_superuser:
+            return readonly
+        return [*readonly, "account", "is_staff", "is_superuser", "groups", "user_permissions"]

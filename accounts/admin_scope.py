@@ -11,6 +11,8 @@ class AccountScopedAdmin:
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
+        if request.user.account_id is None:
+            return queryset.none()  # staff of no account see nothing (not the rows of none)
         return queryset.filter(**{self.account_field: request.user.account_id})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -163,9 +163,11 @@ def test_staff_add_users_to_their_own_account_and_cannot_make_a_superuser(client
         "username": "new-colleague", "usable_password": "true", "password1": "a-Long-pass-phrase-1", "password2": "a-Long-pass-phrase-1",
     })
     form = client.get(f"/admin/accounts/user/{staff.pk}/change/").content.decode()
-    client.post(f"/admin/accounts/user/{staff.pk}/change/", {**_user_change(staff, mine), "is_staff": "on", "is_superuser": "on"})
+    changed = client.post(
+        f"/admin/accounts/user/{staff.pk}/change/", {**_user_change(staff, mine), "is_staff": "on", "is_superuser": "on"}
+    )
 
-    assert added.status_code == 302
+    assert added.status_code == 302 and changed.status_code == 302
     assert User.objects.get(username="new-colleague").account_id == mine.pk
     assert "my-account-name" in form and "their-account-name" not in form
     staff.refresh_from_db()
@@ -211,3 +213,24 @@ def test_a_user_is_not_moved_to_another_account_while_its_accounts_jobs_run(oper
     moved = operator_client.post(f"/admin/accounts/user/{user.pk}/change/", _user_change(user, other))
     user.refresh_from_db()
     assert moved.status_code == 302 and user.account_id == other.pk
+
+
+def test_staff_never_reach_superusers_nor_leave_their_account(client, db):
+    mine = factories.account_make()
+    staff = _staff_client(client, mine, "change_user", "view_user")
+    operator = factories.user_make(None, "operator@example.test", is_staff=True, is_superuser=True)
+    superuser_of_mine = factories.user_make(mine, "boss@example.test", is_staff=True, is_superuser=True)
+
+    listed = client.get("/admin/accounts/user/").content.decode()
+    for superuser in (operator, superuser_of_mine):
+        password = client.post(
+            f"/admin/accounts/user/{superuser.pk}/password/", {"password1": "Taken-0ver-pass", "password2": "Taken-0ver-pass"}
+        )
+        assert password.status_code in (302, 404)
+        superuser.refresh_from_db()
+        assert superuser.check_password("pw") and superuser.email not in listed
+    left = client.post(f"/admin/accounts/user/{staff.pk}/change/", {**_user_change(staff, None), "user_permissions": "1"})
+
+    assert left.status_code == 302
+    staff.refresh_from_db()
+    assert staff.account_id == mine.pk and staff.user_permissions.count() == 2

@@ -134,11 +134,11 @@ def bulk_job_process(*, job_id) -> None:
         except JobTakenOver:
             logger.info("Bulk job %s is processed by another runner from row %s", job.pk, start)
             return
-        except (OperationalError, InterfaceError):
-            # The database is away (not the job's fault): leave the job to be resumed from
-            # its last committed chunk once the database is back (see bulk_jobs_recover).
-            raise
         except Exception as exc:
+            if _database_away(exc):
+                # Not the job's fault: leave it to be resumed from its last committed chunk
+                # once the database is back (see bulk_jobs_recover).
+                raise
             logger.exception("Bulk job %s failed at row %s", job.pk, start)
             _job_end(job, status=BulkJob.Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
             return
@@ -151,6 +151,20 @@ def bulk_job_process(*, job_id) -> None:
             wait=False,
         )
     _job_end(job, status=BulkJob.Status.DONE)
+
+
+# SQLSTATE classes of a database away or short of something for a while (connection,
+# insufficient resources, shutting down, a deadlock or serialization failure): the job
+# waits and resumes. An error without one was raised on our side of a lost connection.
+# Any other (a value over an index's size limit, say) is the job's own: it fails.
+_AWAY_STATES = ("08", "53", "57P0", "40")
+
+
+def _database_away(exc: Exception) -> bool:
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    state = getattr(exc.__cause__, "sqlstate", None)
+    return state is None or state.startswith(_AWAY_STATES)
 
 
 def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOptions) -> None:

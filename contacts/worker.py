@@ -30,10 +30,10 @@ class BulkWorker(Worker):
             while self.running:
                 try:
                     super().run()
-                except (OperationalError, InterfaceError):
+                except (OperationalError, InterfaceError) as exc:
                     # The database is away: the jobs wait for it, in it, and so does this
                     # worker (the library's loop lets the error out, which would end it).
-                    logger.warning("The database is unavailable; looking for jobs again in %ss", self.interval)
+                    logger.warning("Database unavailable (%s); looking for jobs again in %ss", exc, self.interval)
                     connection.close()
                 if self.running:
                     self.wakeup.wait(self.interval)

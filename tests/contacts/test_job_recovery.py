@@ -8,10 +8,12 @@ import uuid
 
 import psycopg
 import pytest
+from pydantic_core import to_json
 from django.db import OperationalError, connection
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
+from contacts.payload import payload_pack
 from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from realtime.events import ENDING
 from tests import factories
@@ -109,3 +111,20 @@ def test_a_connection_lost_mid_copy_leaves_the_job_to_be_resumed_not_failed(sett
     job.refresh_from_db()
     assert (job.status, job.created) == (BulkJob.Status.DONE, 10_000)
     assert Contact.objects.filter(account=account).count() == 10_000
+
+
+def test_a_database_error_of_the_jobs_own_fails_it_rather_than_resuming_it_forever():
+    account = factories.account_make()
+    user = factories.user_make(account)
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]})
+    job = bulk_job_create(user=user, request=request, flags=BulkFlags())
+    # A row stored before LinkedIn keys were limited: its key is too long for the unique
+    # index (varied characters, which PostgreSQL cannot compress under the limit).
+    too_long = "https://www.linkedin.com/in/" + "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1500))
+    BulkJob.objects.filter(pk=job.pk).update(payload=payload_pack(rows_json=to_json([{"linkedin_url": too_long}]), owners={}))
+
+    bulk_job_process(job_id=job.pk)  # no error: the job ends
+
+    job.refresh_from_db()
+    assert (job.status, job.processed) == (BulkJob.Status.FAILED, 0)
+    assert "index row size" in job.failure_reason

@@ -88,8 +88,7 @@ def _session_user(scope):
 session_user = database_sync_to_async(_session_user)
 
 
-@database_sync_to_async
-def credentials_hold(scope) -> bool:
+def _credentials_hold(scope) -> bool:
     """Whether the credentials the socket connected with still give it its user: the token
     not revoked or expired, the session not ended, the user still active."""
     user = scope["user"]
@@ -99,6 +98,11 @@ def credentials_hold(scope) -> bool:
     else:
         holder = _session_user(scope)
     return holder is not None and holder.is_authenticated and holder.pk == user.pk and holder.is_active
+
+
+# Off the one thread that runs sync code by default: a socket's check does not wait behind
+# another's.
+credentials_hold = database_sync_to_async(_credentials_hold, thread_sensitive=False)
 
 
 class SocketAuthMiddleware(BaseMiddleware):

@@ -6,6 +6,7 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import DatabaseError
 
 from contacts.selectors import bulk_job_of_user
 from contacts_project.asgi_extensions import SEND_TEXTS
@@ -56,9 +57,9 @@ class EventsConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         """The one message a client may send: `{"action": "resume", "uuid": ..., "after": i}`,
         answered with what it missed of that job (see docs/api.md)."""
+        request = _resume_request(text_data)
         if not await self._credentials_hold():
             return
-        request = _resume_request(text_data)
         if request is None:
             await self._send_event(_error("expected {\"action\": \"resume\", \"uuid\": ..., \"after\": <index>}"))
             return
@@ -70,10 +71,16 @@ class EventsConsumer(AsyncWebsocketConsumer):
         await self._send_texts([frame(event) for event in job_catch_up(job, after=after)])
 
     async def _credentials_hold(self) -> bool:
-        """Checked before anything is sent (a query per channel-layer message, which carries
-        up to a chunk's events): a revoked token or an ended session gets nothing more."""
-        if await credentials_hold(self.scope):
-            return True
+        """Checked before anything is sent (a query or two per channel-layer message, which
+        carries up to a chunk's events): a revoked token or an ended session gets nothing
+        more. With the database away nothing can be checked: the client is to come back."""
+        try:
+            if await credentials_hold(self.scope):
+                return True
+        except DatabaseError:
+            logger.warning("Socket credentials not checked: the database is unavailable")
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return False
         await self.close(code=CLOSE_UNAUTHENTICATED)
         return False
 

@@ -1,12 +1,14 @@
 """The production shape and its faults, each really done: several servers and workers,
 signals to them, Redis stopped mid-job, the database out of reach."""
 
+import json
 import signal
 import subprocess
 import uuid
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from contacts.models import BulkJob, Contact
 from realtime.events import ENDING, RUNNING, STARTING
@@ -258,3 +260,15 @@ def test_a_worker_outlives_a_database_outage_and_runs_the_next_job(processes, re
 
     assert worker.poll() is None
     assert Contact.objects.filter(account=account).count() == 6
+
+
+def test_a_socket_whose_credentials_cannot_be_checked_is_told_to_come_back(processes, relay):
+    _, token = _user_token()
+    server = _server_behind(processes, relay)
+    with server.socket(token=token) as ws:
+        relay.cut()
+        ws.send(json.dumps({"action": "resume", "uuid": str(uuid.uuid4())}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=30)
+
+    assert closed.value.rcvd.code == 4503

@@ -1,8 +1,8 @@
 """`Idempotency-Key` on the bulk route: a retried request answers the job it already got.
 
-The same key with the same request (body and query) from the same account within
-IDEMPOTENCY_WINDOW answers the same job, processed once and charged once; with another
-request it is a conflict (422). Callers hold the account's lock.
+The same key with the same request (body and query) from the same user into the same
+account within IDEMPOTENCY_WINDOW answers the same job, processed once and charged once;
+with another request it is a conflict (422). Callers hold the account's lock.
 """
 
 import hashlib
@@ -36,11 +36,16 @@ def idempotency_key_valid(key: str) -> bool:
     return 0 < len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable()
 
 
-def idempotent_job(*, account_id: int, request_key: RequestKey) -> BulkJob | None:
+def idempotent_job(*, account_id: int, user_id: int, request_key: RequestKey) -> BulkJob | None:
     """The job this key got within the window, or None; IdempotencyConflict for another request."""
     found = (
         IdempotencyKey.objects.select_related("job")
-        .filter(account_id=account_id, key=request_key.key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW)
+        .filter(
+            account_id=account_id,
+            user_id=user_id,
+            key=request_key.key,
+            created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW,
+        )
         .first()
     )
     if found is None:
@@ -50,10 +55,11 @@ def idempotent_job(*, account_id: int, request_key: RequestKey) -> BulkJob | Non
     return found.job
 
 
-def idempotency_record(*, account_id: int, request_key: RequestKey, job: BulkJob) -> None:
+def idempotency_record(*, account_id: int, user_id: int, request_key: RequestKey, job: BulkJob) -> None:
     """Remember the key for this job (replacing an expired use of the same key)."""
     IdempotencyKey.objects.update_or_create(
         account_id=account_id,
+        user_id=user_id,
         key=request_key.key,
         defaults={"request_digest": request_key.digest, "job": job, "created_at": timezone.now()},
     )

@@ -159,9 +159,11 @@ class BulkJob(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """An `Idempotency-Key` a bulk request of an account came with, and the job it got."""
+    """An `Idempotency-Key` a user's bulk request into an account came with, and the job it got."""
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    # Keys are the caller's own: another user's request with the same key is another request.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_digest = models.CharField(max_length=64)
     job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="+")
@@ -169,5 +171,5 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "key"], name="idempotency_key_unique_per_account"),
+            models.UniqueConstraint(fields=["account", "user", "key"], name="idempotency_key_unique_per_user"),
         ]

@@ -55,7 +55,7 @@ def bulk_job_create(
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
         if request_key is not None:
-            if (earlier := idempotent_job(account_id=account_id, request_key=request_key)) is not None:
+            if (earlier := idempotent_job(account_id=account_id, user_id=user.pk, request_key=request_key)) is not None:
                 return earlier
         creates, connect_creates = _reservation(
             account_id=account_id, user=user, request=request, payload=payload, flags=flags
@@ -82,7 +82,7 @@ def bulk_job_create(
         job.task_id = bulk_job_enqueue(job_id=str(job.pk))
         job.save(update_fields=["task_id"])
         if request_key is not None:
-            idempotency_record(account_id=account_id, request_key=request_key, job=job)
+            idempotency_record(account_id=account_id, user_id=user.pk, request_key=request_key, job=job)
     bulk_job_announce(job_id=job.pk)
     return job
 

@@ -58,6 +58,16 @@ def test_keys_of_different_accounts_do_not_meet():
     assert first.json()["uuid"] != second.json()["uuid"]
 
 
+def test_keys_of_different_users_of_one_account_do_not_meet():
+    account = factories.account_make()
+    first = _post(factories.api_client_make(factories.user_make(account)))
+    other_body = _post(factories.api_client_make(factories.user_make(account)), {**BODY, "contacts": [{"email": "c@example.test"}]})
+    same_body = _post(factories.api_client_make(factories.user_make(account)))
+
+    assert first.status_code == other_body.status_code == same_body.status_code == 202
+    assert len({first.json()["uuid"], other_body.json()["uuid"], same_body.json()["uuid"]}) == 3
+
+
 def test_a_key_older_than_24_hours_starts_a_new_job():
     account = factories.account_make()
     api = factories.api_client_make(factories.user_make(account))

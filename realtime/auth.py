@@ -8,6 +8,7 @@ so a revoked or expired token, or an ended session, gets nothing more.
 """
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from types import SimpleNamespace
 from urllib.parse import parse_qs
@@ -17,11 +18,12 @@ from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from oauth2_provider.models import get_access_token_model
 
-from .close_codes import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from .close_codes import CLOSE_FORBIDDEN, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHENTICATED
 
 SOCKET_SCOPES = ("contacts:read", "contacts:write")
 
@@ -100,9 +102,12 @@ def _credentials_hold(scope) -> bool:
     return holder is not None and holder.is_authenticated and holder.pk == user.pk and holder.is_active
 
 
-# Off the one thread that runs sync code by default: a socket's check does not wait behind
-# another's.
-credentials_hold = database_sync_to_async(_credentials_hold, thread_sensitive=False)
+# Off the one thread that runs sync code by default, so that a socket's check does not wait
+# behind other work; a few threads, each holding a pooled connection while it checks.
+CHECK_THREADS = 4
+credentials_hold = database_sync_to_async(
+    _credentials_hold, thread_sensitive=False, executor=ThreadPoolExecutor(CHECK_THREADS, "socket-credentials")
+)
 
 
 class SocketAuthMiddleware(BaseMiddleware):
@@ -112,12 +117,15 @@ class SocketAuthMiddleware(BaseMiddleware):
         scope = dict(scope)
         scope["auth_denial"] = None
         raw = bearer_token(scope)
-        if raw is not None:
-            user, scope["auth_denial"] = await token_user(raw)
-        else:
-            user = await session_user(scope)
-            if user.is_authenticated and not origin_allowed(scope):
-                user, scope["auth_denial"] = None, CLOSE_FORBIDDEN
+        try:
+            if raw is not None:
+                user, scope["auth_denial"] = await token_user(raw)
+            else:
+                user = await session_user(scope)
+                if user.is_authenticated and not origin_allowed(scope):
+                    user, scope["auth_denial"] = None, CLOSE_FORBIDDEN
+        except DatabaseError:
+            user, scope["auth_denial"] = None, CLOSE_TRY_AGAIN_LATER  # nothing to check with
         scope["user"] = user or AnonymousUser()
         return await super().__call__(scope, receive, send)
 

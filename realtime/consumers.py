@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 class EventsConsumer(AsyncWebsocketConsumer):
+    closing = False
+
     async def connect(self):
         denial = self.scope.get("auth_denial")
         user = self.scope.get("user")
@@ -64,7 +66,11 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await self._send_event(_error("expected {\"action\": \"resume\", \"uuid\": ..., \"after\": <index>}"))
             return
         job_id, after = request
-        job = await database_sync_to_async(bulk_job_of_user)(user_id=self.scope["user"].pk, job_id=job_id)
+        try:
+            job = await database_sync_to_async(bulk_job_of_user)(user_id=self.scope["user"].pk, job_id=job_id)
+        except DatabaseError:
+            await self._close(CLOSE_TRY_AGAIN_LATER)
+            return
         if job is None:
             await self._send_event(_error("no job of yours has this uuid", uuid=job_id))
             return
@@ -74,15 +80,21 @@ class EventsConsumer(AsyncWebsocketConsumer):
         """Checked before anything is sent (a query or two per channel-layer message, which
         carries up to a chunk's events): a revoked token or an ended session gets nothing
         more. With the database away nothing can be checked: the client is to come back."""
+        if self.closing:
+            return False  # messages queued before the close get nothing either
         try:
             if await credentials_hold(self.scope):
                 return True
         except DatabaseError:
             logger.warning("Socket credentials not checked: the database is unavailable")
-            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            await self._close(CLOSE_TRY_AGAIN_LATER)
             return False
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+        await self._close(CLOSE_UNAUTHENTICATED)
         return False
+
+    async def _close(self, code: int) -> None:
+        self.closing = True
+        await self.close(code=code)
 
     async def _send_event(self, event: dict) -> None:
         await self.send(text_data=frame(event))

@@ -272,3 +272,14 @@ def test_a_socket_whose_credentials_cannot_be_checked_is_told_to_come_back(proce
             ws.recv(timeout=30)
 
     assert closed.value.rcvd.code == 4503
+
+
+def test_a_socket_opened_with_the_database_away_is_told_to_come_back(processes, relay):
+    _, token = _user_token()
+    server = _server_behind(processes, relay)
+    relay.cut()
+    with server.socket(token=token) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=30)
+
+    assert closed.value.rcvd.code == 4503

@@ -139,6 +139,10 @@ class BulkJob(models.Model):
     heartbeat_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Resumes by the recovery loop in a row with no chunk committed in between; past
+    # BULK_MAX_STALLED_RESUMES the job fails rather than be resumed forever.
+    stalled_resumes = models.PositiveIntegerField(default=0)
+    processed_at_resume = models.PositiveIntegerField(null=True, blank=True)
 
     def failed_rows(self) -> int:
         """Rows that failed: those refused one by one and, once the job has ended, the rows

@@ -229,20 +229,34 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
 
     Safe to run from every worker at once: jobs are claimed with SKIP LOCKED and their
     heartbeat renewed, and a job that still has a live runner is protected by the
-    exactly-once check of _chunk_commit."""
+    exactly-once check of _chunk_commit. A job resumed BULK_MAX_STALLED_RESUMES times in a
+    row without committing a chunk fails instead: what stops it is not going away."""
     now = timezone.now()
+    stalled = []
     with transaction.atomic():
         stale = list(
             BulkJob.objects.select_for_update(skip_locked=True)
             .filter(status__in=BulkJob.UNFINISHED, heartbeat_at__lt=now - stale_after, queue=settings.BULK_QUEUE)
-            .only("pk", "status")
+            .only("pk", "status", "processed", "stalled_resumes", "processed_at_resume")
         )
         for job in stale:
+            resumes = job.stalled_resumes + 1 if job.processed == job.processed_at_resume else 1
+            if resumes > settings.BULK_MAX_STALLED_RESUMES:
+                stalled.append(job)
+                continue
             task_id = bulk_job_enqueue(job_id=str(job.pk), deferred=False)
-            BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=now, task_id=task_id)
+            BulkJob.objects.filter(pk=job.pk).update(
+                heartbeat_at=now, task_id=task_id, stalled_resumes=resumes, processed_at_resume=job.processed
+            )
     for job in stale:
-        logger.warning("Bulk job %s had a stale heartbeat; queued again to resume", job.pk)
-    return len(stale)
+        if job in stalled:
+            resumes = settings.BULK_MAX_STALLED_RESUMES
+            logger.error("Bulk job %s made no progress in %s resumes; it fails", job.pk, resumes)
+            reason = f"no progress after {resumes} resumes (the workers' logs say why)"
+            _job_end(BulkJob.objects.defer("payload").get(pk=job.pk), status=BulkJob.Status.FAILED, reason=reason)
+        else:
+            logger.warning("Bulk job %s had a stale heartbeat; queued again to resume", job.pk)
+    return len(stale) - len(stalled)
 
 
 def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:

@@ -295,6 +295,8 @@ LOGGING = {
 # look for such jobs every BULK_RECOVERY_INTERVAL seconds.
 BULK_JOB_STALE_SECONDS = env_int("BULK_JOB_STALE_SECONDS", 30, minimum=1)
 BULK_RECOVERY_INTERVAL = float(env_str("BULK_RECOVERY_INTERVAL", "5"))
+# Resumes in a row without a chunk committed, after which a job fails (10: five minutes).
+BULK_MAX_STALLED_RESUMES = env_int("BULK_MAX_STALLED_RESUMES", 10, minimum=1)
 
 # Rows a bulk job commits (and announces) at a time.
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 2500, minimum=1)

@@ -5,16 +5,18 @@ exactly one `ending`."""
 import signal
 import threading
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
 from pydantic_core import to_json
 from django.db import OperationalError, connection
+from django.db.models import F
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
 from contacts.payload import payload_pack
-from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
+from contacts.services import BulkFlags, bulk_job_create, bulk_job_process, bulk_jobs_recover
 from realtime.events import ENDING
 from tests import factories
 from tests.conftest import database_url, service_env
@@ -128,3 +130,29 @@ def test_a_database_error_of_the_jobs_own_fails_it_rather_than_resuming_it_forev
     job.refresh_from_db()
     assert (job.status, job.processed) == (BulkJob.Status.FAILED, 0)
     assert "index row size" in job.failure_reason
+
+
+def test_a_job_resumed_again_and_again_without_progress_fails_and_one_that_progresses_does_not(settings):
+    settings.BULK_MAX_STALLED_RESUMES = 2
+    account = factories.account_make()
+    user = factories.user_make(account)
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}, {"email": "b@example.test"}]})
+    stuck, moving = (bulk_job_create(user=user, request=request, flags=BulkFlags()) for _ in range(2))
+
+    def runners_die():  # as if each job's runner stopped again, the moving one a chunk further
+        BulkJob.objects.filter(pk__in=[stuck.pk, moving.pk]).update(status=BulkJob.Status.RUNNING)
+        BulkJob.objects.filter(pk=moving.pk).update(processed=F("processed") + 1)
+        return bulk_jobs_recover(stale_after=timedelta(seconds=-1))
+
+    with factories.events_subscribed(user) as channel:
+        resumed = [runners_die() for _ in range(2)]
+        BulkJob.objects.filter(pk=moving.pk).update(processed=0)  # one chunk back: progress all the same
+        resumed.append(runners_die())
+        ending = factories.events_until_ending(channel, str(stuck.pk))[-1]
+
+    stuck.refresh_from_db()
+    moving.refresh_from_db()
+    assert resumed == [2, 2, 1]
+    assert (stuck.status, stuck.failure_reason) == ("failed", "no progress after 2 resumes (the workers' logs say why)")
+    assert ending["data"] == {"uuid": str(stuck.pk), "created": 0, "updated": 0, "failed": 2}
+    assert moving.status == "running"

@@ -158,12 +158,17 @@ def bulk_job_process(*, job_id) -> None:
 # waits and resumes. An error without one was raised on our side of a lost connection.
 # Any other (a value over an index's size limit, say) is the job's own: it fails.
 _AWAY_STATES = ("08", "53", "57P0", "40")
+# SQLite's own codes for the same: busy, locked, I/O error, disk full, cannot open.
+_SQLITE_AWAY_CODES = (5, 6, 10, 13, 14)
 
 
 def _database_away(exc: Exception) -> bool:
     if not isinstance(exc, (OperationalError, InterfaceError)):
         return False
-    state = getattr(exc.__cause__, "sqlstate", None)
+    cause = exc.__cause__
+    if hasattr(cause, "sqlite_errorcode"):
+        return cause.sqlite_errorcode & 0xFF in _SQLITE_AWAY_CODES  # extended codes keep it in the low byte
+    state = getattr(cause, "sqlstate", None)
     return state is None or state.startswith(_AWAY_STATES)
 
 

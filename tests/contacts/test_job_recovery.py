@@ -3,20 +3,23 @@ another worker from its last committed chunk, with exact contacts, exact counts 
 exactly one `ending`."""
 
 import signal
+import sqlite3
 import threading
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import psycopg
 import pytest
 from pydantic_core import to_json
 from django.db import OperationalError, connection
 from django.db.models import F
+from django.db.utils import DatabaseErrorWrapper
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
 from contacts.payload import payload_pack
-from contacts.services import BulkFlags, bulk_job_create, bulk_job_process, bulk_jobs_recover
+from contacts.services import BulkFlags, _database_away, bulk_job_create, bulk_job_process, bulk_jobs_recover
 from realtime.events import ENDING
 from tests import factories
 from tests.conftest import database_url, service_env
@@ -156,3 +159,28 @@ def test_a_job_resumed_again_and_again_without_progress_fails_and_one_that_progr
     assert (stuck.status, stuck.failure_reason) == ("failed", "no progress after 2 resumes (the workers' logs say why)")
     assert ending["data"] == {"uuid": str(stuck.pk), "created": 0, "updated": 0, "failed": 2}
     assert moving.status == "running"
+
+
+def _raised_by_django(sqlite_call) -> OperationalError:
+    """What an SQLite call raises, as Django's SQLite backend raises it (the driver's error
+    as its cause)."""
+    try:
+        with DatabaseErrorWrapper(SimpleNamespace(Database=sqlite3, errors_occurred=False)):
+            sqlite_call()
+    except OperationalError as error:
+        return error
+    raise AssertionError("no error")
+
+
+def test_on_sqlite_a_busy_database_leaves_a_job_to_resume_and_an_error_of_its_own_fails_it(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(path, timeout=0)
+
+    busy = _raised_by_django(lambda: other.execute("INSERT INTO t VALUES (1)"))
+    own = _raised_by_django(lambda: other.execute("SELECT 1 WHERE 1 IN (" + ", ".join(["?"] * 300_000) + ")", [0] * 300_000))
+
+    assert "locked" in str(busy) and _database_away(busy)
+    assert "too many SQL variables" in str(own) and not _database_away(own)

@@ -23,8 +23,12 @@ class AccountScopedAdmin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-def account_rows(model, account_id: int):
-    """The rows of `model` that belong to the account (None: the model belongs to none)."""
+def account_rows(model, account_id: int | None):
+    """The rows of `model` that belong to the account (None: the model belongs to none).
+    Staff of no account get none, not the rows of no account (superusers among them)."""
+    if model is Account or any(field.name == "account" for field in model._meta.get_fields()):
+        if account_id is None:
+            return model._default_manager.none()
     if model is Account:
         return Account.objects.filter(pk=account_id)
     if any(field.name == "account" for field in model._meta.get_fields()):

@@ -62,7 +62,6 @@ def contacts_owned_exist(*, account_id: int, user_id: int) -> bool:
     return Contact.objects.filter(account_id=account_id, owner_id=user_id).exists()
 
 
-
 def bulk_jobs_unfinished_exist(*, account_id: int) -> bool:
     """Whether bulk jobs of the account have yet to apply all their contacts."""
     return BulkJob.objects.filter(account_id=account_id, status__in=BulkJob.UNFINISHED).exists()

@@ -234,3 +234,14 @@ def test_staff_never_reach_superusers_nor_leave_their_account(client, db):
     assert left.status_code == 302
     staff.refresh_from_db()
     assert staff.account_id == mine.pk and staff.user_permissions.count() == 2
+
+
+def test_staff_of_no_account_are_offered_no_user_of_no_account(client, db):
+    operator = factories.user_make(None, "operator@example.test", is_staff=True, is_superuser=True)
+    _staff_client(client, None, "add_userquota", "view_userquota")
+
+    form = client.get("/admin/quotas/userquota/add/").content.decode()
+    refused = client.post("/admin/quotas/userquota/add/", {"user": operator.pk, "connect_daily_limit": "5"})
+
+    assert operator.email not in form
+    assert refused.status_code == 200 and not UserQuota.objects.exists()

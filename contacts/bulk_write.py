@@ -30,7 +30,7 @@ COLUMNS = [f.attname for f in Contact._meta.concrete_fields]
 MATCH_COLUMNS = ["id", "email_key", "linkedin_key", "owner_id", "list_id", "vars"]
 # Written for every updated contact; the other columns only if its rows set them.
 _ALWAYS_WRITTEN = [c for c in MATCH_COLUMNS if c != "id"] + ["updated_at"]
-_SET_BY_ROWS = [c for c in COLUMNS if c not in (*MATCH_COLUMNS, "account_id", "created_at", "updated_at")]
+SET_BY_ROWS = [c for c in COLUMNS if c not in (*MATCH_COLUMNS, "account_id", "created_at", "updated_at")]
 _row_values = itemgetter(*COLUMNS)
 
 
@@ -84,34 +84,35 @@ def _write_postgres(created: list[dict], updated: list[dict]) -> None:
         if updated:
             _update_postgres(cursor, table, updated)
         if created:
-            _copy(cursor, table, COLUMNS, map(_row_values, created))
+            copy_rows(cursor, table, COLUMNS, map(_row_values, created))
 
 
 def _update_postgres(cursor, table: str, updated: list[dict]) -> None:
     """One UPDATE from a temporary table holding, per contact, the columns it holds and a
-    mask of the ones of _SET_BY_ROWS among them (bit i for _SET_BY_ROWS[i])."""
-    columns = ["id", *_ALWAYS_WRITTEN, *_SET_BY_ROWS]
+    mask of the ones of SET_BY_ROWS among them (bit i for SET_BY_ROWS[i])."""
+    columns = ["id", *_ALWAYS_WRITTEN, *SET_BY_ROWS]
     cursor.execute(
         f"CREATE TEMP TABLE contact_update ON COMMIT DROP AS "
         f"SELECT {', '.join(columns)}, 0::integer AS given FROM {table} WITH NO DATA"
     )
-    rows = ((*map(c.get, columns), _given_mask(tuple(c))) for c in updated)
-    _copy(cursor, "contact_update", [*columns, "given"], rows)
+    rows = ((*map(c.get, columns), given_mask(tuple(c))) for c in updated)
+    copy_rows(cursor, "contact_update", [*columns, "given"], rows)
     assignments = [f"{c} = u.{c}" for c in _ALWAYS_WRITTEN] + [
-        f"{c} = CASE WHEN u.given & {1 << i} = 0 THEN c.{c} ELSE u.{c} END" for i, c in enumerate(_SET_BY_ROWS)
+        f"{c} = CASE WHEN u.given & {1 << i} = 0 THEN c.{c} ELSE u.{c} END" for i, c in enumerate(SET_BY_ROWS)
     ]
     cursor.execute(f"UPDATE {table} AS c SET {', '.join(assignments)} FROM contact_update AS u WHERE c.id = u.id")
     cursor.execute("DROP TABLE contact_update")
 
 
 @lru_cache(maxsize=256)  # bounded: the shapes are the clients' choice
-def _given_mask(held: tuple[str, ...]) -> int:
-    """The mask of the columns of _SET_BY_ROWS a contact holding `held` gives; rows of one
+def given_mask(held: tuple[str, ...]) -> int:
+    """The mask of the columns of SET_BY_ROWS a contact holding `held` gives; rows of one
     job mostly hold the same columns, so this is computed once per shape."""
-    return sum(1 << i for i, column in enumerate(_SET_BY_ROWS) if column in held)
+    return sum(1 << i for i, column in enumerate(SET_BY_ROWS) if column in held)
 
 
-def _copy(cursor, table: str, columns: list[str], rows) -> None:
+def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
+    """Binary COPY of the rows (tuples of the columns' values) into the table."""
     types = _copy_types()
     cursor.adapters.register_dumper(None, _JsonTextDumper)  # this cursor's jsonb, in COPY only
     # copy() is psycopg's own, which Django does not wrap: without this, a connection lost
@@ -139,8 +140,9 @@ _COPY_TYPE_OF = {"uuid": "uuid", "jsonb": "jsonb", "integer": "int4", "bigint": 
 
 @cache
 def _copy_types() -> dict[str, str]:
-    """The PostgreSQL type binary COPY sends each written column as (the mask: int4)."""
-    types = {"given": "int4"}
+    """The PostgreSQL type binary COPY sends each written column as (a row's mask and its
+    place in its chunk: int4)."""
+    types = {"given": "int4", "pos": "int4"}
     for field in Contact._meta.concrete_fields:
         db_type = field.db_type(connection)
         if db_type == "text" or db_type.startswith("varchar"):
@@ -154,6 +156,6 @@ def _copy_types() -> dict[str, str]:
 
 def _write_orm(created: list[dict], updated: list[dict]) -> None:
     for contact in updated:
-        written = {c: contact[c] for c in (*_ALWAYS_WRITTEN, *_SET_BY_ROWS) if c in contact}
+        written = {c: contact[c] for c in (*_ALWAYS_WRITTEN, *SET_BY_ROWS) if c in contact}
         Contact.objects.filter(pk=contact["id"]).update(**written)
     Contact.objects.bulk_create([Contact(**{c: contact[c] for c in COLUMNS}) for contact in created], batch_size=500)

@@ -37,6 +37,19 @@ class Allowance:
         else:
             self.room -= 1
 
+    def covers(self, count: int) -> bool:
+        if count <= self.reserved:
+            return True
+        if self.room is None:
+            self.room = self.room_of()
+        return self.reserved + self.room >= count
+
+    def take_many(self, count: int) -> None:
+        from_reserved = min(count, self.reserved)
+        self.reserved -= from_reserved
+        if count > from_reserved:
+            self.room -= count - from_reserved
+
 
 class CreationBudget:
     def __init__(self, job: BulkJob):
@@ -57,6 +70,16 @@ class CreationBudget:
                 return False
         for allowance in needed:
             allowance.take()
+        return True
+
+    def take_all(self, *, creates: int, connect_creates: int) -> bool:
+        """Whether all these creations fit (`connect_creates` of them with source `connect`);
+        if so, count them all, else count none."""
+        needed = [(self.total, creates), (self.connect, connect_creates)]
+        if not all(allowance.covers(count) for allowance, count in needed if count):
+            return False
+        for allowance, count in needed:
+            allowance.take_many(count)
         return True
 
     def refusal(self) -> dict:

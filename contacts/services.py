@@ -23,7 +23,8 @@ from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob
 from .payload import payload_pack, payload_unpack
 from .tasks import bulk_job_enqueue, bulk_job_release
-from .bulk_write import contacts_matching, contacts_write
+from .bulk_write import contacts_matching
+from .chunk_apply import chunk_rows_apply
 from .creation_budget import CreationBudget
 from .upsert import ContactImage, UpsertOptions, row_keys, row_with_keys
 
@@ -183,41 +184,14 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         current = BulkJob.objects.select_for_update().only("processed", "status").get(pk=job.pk)
         if current.processed != start or current.status not in BulkJob.UNFINISHED:
             raise JobTakenOver
-        image = ContactImage.of(contacts_matching(job.account_id, *row_keys(rows)))
-        budget = CreationBudget(job)
-        touched: dict = {}
-        created_ids = set()
-        errors, updated, connect_created = [], 0, 0
-        for offset, row in enumerate(rows):
-            creates = image.match(row) is None
-            connect = creates and row.get("source", options.default_source) == "connect"
-            if creates and not budget.take(connect=connect):
-                errors.append({"index": start + offset, **budget.refusal()})
-                continue
-            outcome = image.apply(row, options)
-            if outcome.problem:
-                errors.append({"index": start + offset, **outcome.problem})
-                continue
-            touched[outcome.contact["id"]] = outcome.contact
-            if outcome.created:
-                created_ids.add(outcome.contact["id"])
-                connect_created += connect
-            else:
-                updated += 1
-        existing = [c for pk, c in touched.items() if pk not in created_ids]
-        contacts_write(
-            created=[c for pk, c in touched.items() if pk in created_ids],
-            updated=existing,
-            moved=image.moved_keys(existing),
-            now=timezone.now(),
-        )
-        connect_usage_add(user_id=job.user_id, count=connect_created)
+        outcome = chunk_rows_apply(rows, start=start, options=options, budget=CreationBudget(job))
+        connect_usage_add(user_id=job.user_id, count=outcome.connect_created)
         job.processed = start + len(rows)
-        job.created += len(created_ids)
-        job.updated += updated
-        job.failed += len(errors)
-        job.connect_created += connect_created
-        job.errors = job.errors + errors
+        job.created += outcome.created
+        job.updated += outcome.updated
+        job.failed += len(outcome.errors)
+        job.connect_created += outcome.connect_created
+        job.errors = job.errors + outcome.errors
         job.heartbeat_at = timezone.now()
         job.save(
             update_fields=["processed", "created", "updated", "failed", "connect_created", "errors", "heartbeat_at"]

@@ -78,13 +78,14 @@ def test_a_worker_killed_mid_job_is_resumed_by_another_with_exact_results(proces
 
 
 def _terminate_the_backend_copying_contacts(stop: threading.Event, terminated: list) -> None:
-    """From a connection of its own, end the server process of the first COPY into contacts
-    seen (what a database restart or failover does to it)."""
+    """From a connection of its own, end the server process of the first COPY of a job's rows
+    seen (into the contacts or into a chunk's table; what a database restart or failover does
+    to it)."""
     with psycopg.connect(database_url(), autocommit=True) as watcher:
         while not stop.is_set() and not terminated:
             copying = watcher.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-                "AND query LIKE 'COPY contacts_contact %%'"
+                "AND (query LIKE 'COPY contacts_contact %%' OR query LIKE 'COPY chunk_row %%')"
             ).fetchall()
             for (pid,) in copying:
                 watcher.execute("SELECT pg_terminate_backend(%s)", [pid])

@@ -1,0 +1,71 @@
+"""Applying one chunk of a bulk job's rows to the account's contacts."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .bulk_write import contacts_matching, contacts_write
+from .creation_budget import CreationBudget
+from .upsert import ContactImage, UpsertOptions, row_keys
+from .upsert_sql import chunk_apply, chunk_is_distinct, chunk_stage, chunk_unstage
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """What a chunk did: its counts, and the rows it refused as `{"index", "field"?, "message"}`."""
+
+    created: int
+    updated: int
+    connect_created: int
+    errors: list[dict]
+
+
+def chunk_rows_apply(rows: list[dict], *, start: int, options: UpsertOptions, budget: CreationBudget) -> ChunkOutcome:
+    """Apply a chunk's rows (the first at index `start` of the job) as if one by one, in
+    array order: by PostgreSQL itself when the chunk is plain (upsert_sql.py), else in
+    memory, row by row (upsert.py). Writes only; the caller holds the account's lock."""
+    if settings.BULK_SQL_APPLY and connection.vendor == "postgresql" and chunk_is_distinct(rows):
+        with connection.cursor() as cursor:
+            creations = chunk_stage(cursor, rows, options)
+            plain = creations is not None and budget.take_all(creates=creations[0], connect_creates=creations[1])
+            if plain:
+                chunk_apply(cursor, options, creates=creations[0], total=len(rows), now=timezone.now())
+            chunk_unstage(cursor)
+        if plain:
+            return ChunkOutcome(
+                created=creations[0], updated=len(rows) - creations[0], connect_created=creations[1], errors=[]
+            )
+    return _in_memory(rows, start, options, budget)
+
+
+def _in_memory(rows: list[dict], start: int, options: UpsertOptions, budget: CreationBudget) -> ChunkOutcome:
+    image = ContactImage.of(contacts_matching(options.account_id, *row_keys(rows)))
+    touched: dict = {}
+    created_ids = set()
+    errors, updated, connect_created = [], 0, 0
+    for offset, row in enumerate(rows):
+        creates = image.match(row) is None
+        connect = creates and row.get("source", options.default_source) == "connect"
+        if creates and not budget.take(connect=connect):
+            errors.append({"index": start + offset, **budget.refusal()})
+            continue
+        outcome = image.apply(row, options)
+        if outcome.problem:
+            errors.append({"index": start + offset, **outcome.problem})
+            continue
+        touched[outcome.contact["id"]] = outcome.contact
+        if outcome.created:
+            created_ids.add(outcome.contact["id"])
+            connect_created += connect
+        else:
+            updated += 1
+    existing = [c for pk, c in touched.items() if pk not in created_ids]
+    contacts_write(
+        created=[c for pk, c in touched.items() if pk in created_ids],
+        updated=existing,
+        moved=image.moved_keys(existing),
+        now=timezone.now(),
+    )
+    return ChunkOutcome(created=len(created_ids), updated=updated, connect_created=connect_created, errors=errors)

@@ -1,0 +1,120 @@
+"""A chunk's sequential upsert done by PostgreSQL itself, in a constant number of statements.
+
+The rows go to a temporary table by binary COPY; PostgreSQL matches them, updates the
+contacts they match and inserts the others, so no contact travels to Python and back.
+This equals processing the rows one by one (upsert.py) only for a chunk that is *plain*:
+  (a) no two rows carry the same email key, nor the same LinkedIn key;
+  (b) no two rows match the same contact;
+  (c) every key a row carries is held by the contact it matches or by none (a row matched
+      by email whose LinkedIn URL is another contact's is the one way to break this);
+  and the quotas let every creation of the chunk through.
+Then no row's match can depend on the rows before it: the keys a row carries are held by
+its own contact or by none at every step (another row only gives its own contact its own,
+distinct keys, and releases keys no other row carries), so the match found for all rows at
+once is the one each would find in turn, no row is refused, and no key passes from one
+contact to another within the statement (nothing for a unique index to trip on). Most
+imports are plain; a chunk that is not goes the in-memory way, in the same transaction.
+"""
+
+from django.db import connection
+from pydantic_core import to_json
+
+from .bulk_write import copy_rows, given_mask, SET_BY_ROWS
+from .models import Contact
+from .upsert import UpsertOptions
+
+_TABLE = Contact._meta.db_table
+# What a row holds: its place in the chunk, the mask of the SET_BY_ROWS fields it gives
+# (bit i for SET_BY_ROWS[i]), then the values.
+_ROW_COLUMNS = ["pos", "given", "owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROWS]
+_KEYED_BY = {"email_key": "email", "linkedin_key": "linkedin_url"}
+
+
+def chunk_is_distinct(rows: list[dict]) -> bool:
+    """Condition (a): no email or LinkedIn key carried by two rows of the chunk."""
+    emails = [key for row in rows if (key := row.get("email_key"))]
+    linkedins = [key for row in rows if (key := row.get("linkedin_key"))]
+    return len(set(emails)) == len(emails) and len(set(linkedins)) == len(linkedins)
+
+
+def chunk_stage(cursor, rows: list[dict], options: UpsertOptions) -> tuple[int, int] | None:
+    """Copy the rows into the chunk's temporary tables and match them; return the creations
+    (all, and with source `connect`) if the chunk is plain by (b) and (c), else None."""
+    cursor.execute(
+        f"CREATE TEMP TABLE chunk_row ON COMMIT DROP AS SELECT 0::integer AS pos, 0::integer AS given, "
+        f"{', '.join(_ROW_COLUMNS[2:])} FROM {_TABLE} WITH NO DATA"
+    )
+    copy_rows(cursor, "chunk_row", _ROW_COLUMNS, (_row_values(pos, row) for pos, row in enumerate(rows)))
+    cursor.execute(
+        "CREATE TEMP TABLE chunk_match ON COMMIT DROP AS "
+        "SELECT r.pos, r.source, COALESCE(e.id, l.id) AS contact_id, "
+        "e.id IS NOT NULL AND l.id IS NOT NULL AND e.id <> l.id AS conflict "
+        f"FROM chunk_row r LEFT JOIN {_TABLE} e ON e.account_id = %s AND e.email_key = r.email_key "
+        f"LEFT JOIN {_TABLE} l ON l.account_id = %s AND l.linkedin_key = r.linkedin_key",
+        [options.account_id, options.account_id],
+    )
+    cursor.execute(
+        "SELECT count(*) FILTER (WHERE contact_id IS NULL), "
+        "count(*) FILTER (WHERE contact_id IS NULL AND COALESCE(source, %s) = 'connect'), "
+        "count(contact_id) = count(DISTINCT contact_id) AND NOT bool_or(conflict) FROM chunk_match",
+        [options.default_source],
+    )
+    creates, connect_creates, plain = cursor.fetchone()
+    return (creates, connect_creates) if plain else None
+
+
+def chunk_apply(cursor, options: UpsertOptions, *, creates: int, total: int, now) -> None:
+    """Update the matched contacts and insert the others from the staged chunk."""
+    updates = [f"{c} = CASE WHEN r.given & {1 << i} = 0 THEN c.{c} ELSE r.{c} END" for i, c in enumerate(SET_BY_ROWS)]
+    updates += [
+        f"{key} = CASE WHEN r.given & {1 << SET_BY_ROWS.index(field)} = 0 THEN c.{key} ELSE r.{key} END"
+        for key, field in _KEYED_BY.items()
+    ]
+    # Stored vars hold no nulls, so stripping the merged object removes exactly the keys
+    # the row sets to null.
+    updates.append("vars = CASE WHEN r.vars IS NULL THEN c.vars ELSE jsonb_strip_nulls(c.vars || r.vars) END")
+    if options.move_to_list:
+        updates.append("list_id = %(list_id)s")
+    if options.replace_owner:
+        updates.append("owner_id = COALESCE(r.owner_id, c.owner_id)")
+    updates.append("updated_at = %(now)s")
+    params = {
+        "account_id": options.account_id, "list_id": options.list_id, "caller_id": options.caller_id,
+        "source": options.default_source, "collected_at": options.collected_at_default, "now": now,
+    }
+    if creates < total:
+        cursor.execute(
+            f"UPDATE {_TABLE} AS c SET {', '.join(updates)} FROM chunk_row r JOIN chunk_match m USING (pos) "
+            "WHERE c.id = m.contact_id",
+            params,
+        )
+    if creates:
+        defaults = {
+            "owner_id": "COALESCE(r.owner_id, %(caller_id)s)",
+            "collected_at": "COALESCE(r.collected_at, %(collected_at)s)",
+            "source": "COALESCE(r.source, %(source)s)",
+            "language": f"COALESCE(r.language, '{Contact._meta.get_field('language').default}')",
+            "vars": "COALESCE(jsonb_strip_nulls(r.vars), '{}')",
+        }
+        written = ["owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROWS]
+        cursor.execute(
+            f"INSERT INTO {_TABLE} (id, account_id, list_id, created_at, updated_at, {', '.join(written)}) "
+            "SELECT gen_random_uuid(), %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
+            f"{', '.join(defaults.get(c, f'r.{c}') for c in written)} "
+            "FROM chunk_row r JOIN chunk_match m USING (pos) WHERE m.contact_id IS NULL",
+            params,
+        )
+
+
+def chunk_unstage(cursor) -> None:
+    """Drop the chunk's tables now: a transaction nested in another (a test's) does not
+    commit, and the next chunk creates them again."""
+    cursor.execute("DROP TABLE chunk_row, chunk_match")
+
+
+def _row_values(pos: int, row: dict) -> tuple:
+    vars_ = row.get("vars")
+    return (
+        pos, given_mask(tuple(row)), row.get("owner_id"), row.get("email_key"), row.get("linkedin_key"),
+        None if vars_ is None else to_json(vars_), *map(row.get, SET_BY_ROWS),
+    )

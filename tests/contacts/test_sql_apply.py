@@ -1,0 +1,156 @@
+"""The set-based apply (contacts/upsert_sql.py) against the row-by-row one: for any
+contacts already there and any rows, a job processed with BULK_SQL_APPLY leaves the
+account's contacts, the job's counters and its errors exactly as a job processed row by
+row leaves those of an identical account. Small key spaces make rows collide with each
+other and with the contacts there; chunks of a few rows mix chunks PostgreSQL applies with
+chunks it hands back to Python, in one job."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from contacts.bulk_input import bulk_request_parse
+from contacts.models import Contact
+from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+EMAILS = ["a@x.test", "b@x.test", "c@x.test", "d@x.test"]
+LINKEDINS = ["linkedin.com/in/a", "linkedin.com/in/b", "linkedin.com/in/c", "linkedin.com/in/d"]
+FIELDS = ["firstName", "companyName", "jobTitle"]
+COLUMNS = ["email", "linkedin_url", "first_name", "company_name", "job_title", "source", "language", "collected_at", "vars"]
+THEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+# Spellings that share a key: case of an email, scheme, host case and trailing slash of a URL.
+email_spelling = st.sampled_from(EMAILS).flatmap(lambda e: st.sampled_from([e, e.upper(), e.capitalize()]))
+linkedin_spelling = st.sampled_from(LINKEDINS).flatmap(
+    lambda path: st.sampled_from([f"https://www.{path}", f"http://WWW.{path}/", f"https://www.{path}?x=1"])
+)
+scalar = st.one_of(st.integers(-3, 3), st.sampled_from(["p", "q"]), st.booleans())
+
+
+@st.composite
+def existing_contacts(draw) -> list[dict]:
+    """Contacts of distinct keys, each with an email, a LinkedIn URL or both."""
+    emails = draw(st.permutations(EMAILS))
+    linkedins = draw(st.permutations(LINKEDINS))
+    contacts = []
+    for i in range(draw(st.integers(0, 4))):
+        email = emails[i] if draw(st.booleans()) else None
+        linkedin = f"https://www.{linkedins[i]}" if email is None or draw(st.booleans()) else None
+        contacts.append({
+            "email": email, "linkedin_url": linkedin, "first_name": draw(st.sampled_from([None, "Old"])),
+            "vars": draw(st.dictionaries(st.sampled_from("kmn"), scalar, max_size=2)),
+            "other_owner": draw(st.booleans()),
+        })
+    return contacts
+
+
+@st.composite
+def bulk_row(draw) -> dict:
+    row = {}
+    keys = draw(st.sampled_from(["email", "linkedin", "both"]))
+    if keys in ("email", "both"):
+        row["email"] = draw(email_spelling)
+    if keys in ("linkedin", "both"):
+        row["linkedinUrl"] = draw(linkedin_spelling)
+    if keys == "both" and draw(st.integers(0, 5)) == 0:
+        row[draw(st.sampled_from(["email", "linkedinUrl"]))] = None  # given, as null
+    for name in FIELDS:
+        if draw(st.booleans()):
+            row[name] = draw(st.sampled_from([None, "", "New", "Other"]))
+    if draw(st.booleans()):
+        row["vars"] = draw(st.dictionaries(st.sampled_from("kmn"), st.one_of(st.none(), scalar), max_size=3))
+    if draw(st.booleans()):
+        row["source"] = draw(st.sampled_from(["api", "connect", "import"]))
+    if draw(st.booleans()):
+        row["language"] = "de"
+    if draw(st.booleans()):
+        row["collectedAt"] = "2026-03-04T05:06:07Z"
+    if draw(st.booleans()):
+        row["owner"] = "__other__"  # the account's second user, resolved per account
+    return row
+
+
+def _account_with(contacts: list[dict]):
+    account = factories.account_make()
+    caller = factories.user_make(account)
+    other = factories.user_make(account)
+    old_list = factories.list_make(account, "Old")
+    for contact in contacts:
+        fields = {k: v for k, v in contact.items() if k != "other_owner"}
+        factories.contact_make(account, old_list, other if contact["other_owner"] else caller, collected_at=THEN, **fields)
+    return account, caller, other
+
+
+def _processed(contacts: list[dict], rows: list[dict], flags: dict, *, sql_apply: bool, settings):
+    """Process the rows on a fresh account holding `contacts`; return what a client can see
+    of the outcome, and the SQL the job ran."""
+    account, caller, other = _account_with(contacts)
+    body = {
+        "list": {"name": "Leads"},
+        "contacts": [{**row, "owner": other.email} if "owner" in row else row for row in rows],
+    }
+    settings.BULK_SQL_APPLY = sql_apply
+    job = bulk_job_create(user=caller, request=bulk_request_parse(body), flags=BulkFlags(**flags))
+    connection.queries_log.clear()  # what earlier examples captured
+    with CaptureQueriesContext(connection) as queries:
+        bulk_job_process(job_id=job.pk)
+    job.refresh_from_db()
+    owners = {caller.pk: "caller", other.pk: "other"}
+    found = Contact.objects.filter(account=account).values(*COLUMNS, "list__name", "owner_id")
+    state = sorted(
+        (
+            [str(c[column]) for column in COLUMNS[:-2]],
+            "job's default" if c["collected_at"] == job.created_at else c["collected_at"],
+            sorted(c["vars"].items()),
+            c["list__name"],
+            owners[c["owner_id"]],
+        )
+        for c in found
+    )
+    counts = (job.status, job.processed, job.created, job.updated, job.failed, job.connect_created, job.errors)
+    return (counts, state), [q["sql"] for q in queries.captured_queries]
+
+
+def _applied_by_postgres(sql: list[str]) -> bool:
+    return any("FROM chunk_row r JOIN chunk_match" in statement for statement in sql)
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    contacts=existing_contacts(),
+    rows=st.lists(bulk_row(), min_size=1, max_size=9),
+    flags=st.fixed_dictionaries({"move_to_list": st.booleans(), "replace_owner": st.booleans()}),
+    chunk_size=st.sampled_from([1, 2, 3, 9]),
+)
+def test_a_job_applied_by_postgresql_ends_as_one_applied_row_by_row(contacts, rows, flags, chunk_size, settings):
+    settings.BULK_CHUNK_SIZE = chunk_size
+    with transaction.atomic():
+        row_by_row, _ = _processed(contacts, rows, flags, sql_apply=False, settings=settings)
+        set_based, _ = _processed(contacts, rows, flags, sql_apply=True, settings=settings)
+        transaction.set_rollback(True)
+    assert set_based == row_by_row
+
+
+def test_plain_chunks_are_applied_by_postgresql_and_others_row_by_row(settings):
+    settings.BULK_CHUNK_SIZE = 2
+    existing = [{"email": EMAILS[0], "linkedin_url": f"https://www.{LINKEDINS[0]}", "first_name": "Old",
+                 "vars": {"k": 1}, "other_owner": False}]
+    plain = [{"email": EMAILS[0].upper(), "vars": {"k": None, "m": 2}}, {"email": EMAILS[1], "firstName": "New"}]
+    (counts, state), sql = _processed(existing, plain, {}, sql_apply=True, settings=settings)
+    assert _applied_by_postgres(sql)
+    assert counts[:5] == ("done", 2, 1, 1, 0)
+    assert [s[2] for s in state] == [[("m", 2)], []]
+
+    # Two rows of one chunk matching one contact: the second depends on the first.
+    same_contact = [{"email": EMAILS[0]}, {"linkedinUrl": f"https://www.{LINKEDINS[0]}", "firstName": "Twice"}]
+    (counts, state), sql = _processed(existing, same_contact, {}, sql_apply=True, settings=settings)
+    assert not _applied_by_postgres(sql)
+    assert counts[:5] == ("done", 2, 0, 2, 0)
+    assert state[0][0][2] == "Twice"

@@ -45,12 +45,18 @@ def chunk_stage(cursor, rows: list[dict], options: UpsertOptions) -> tuple[int, 
         f"{', '.join(_ROW_COLUMNS[2:])} FROM {_TABLE} WITH NO DATA"
     )
     copy_rows(cursor, "chunk_row", _ROW_COLUMNS, (_row_values(pos, row) for pos, row in enumerate(rows)))
+    # The LinkedIn URL's holder is looked up only where it can tell something: not when the
+    # row has no URL, nor when the contact its email matches holds that URL already. A
+    # scalar subquery, so that it is always a probe of the unique index (OFFSET 0: evaluated
+    # once per row, not inlined where the outer query names it).
     cursor.execute(
         "CREATE TEMP TABLE chunk_match ON COMMIT DROP AS "
-        "SELECT r.pos, r.source, COALESCE(e.id, l.id) AS contact_id, "
-        "e.id IS NOT NULL AND l.id IS NOT NULL AND e.id <> l.id AS conflict "
-        f"FROM chunk_row r LEFT JOIN {_TABLE} e ON e.account_id = %s AND e.email_key = r.email_key "
-        f"LEFT JOIN {_TABLE} l ON l.account_id = %s AND l.linkedin_key = r.linkedin_key",
+        "SELECT pos, source, COALESCE(by_email, by_linkedin) AS contact_id, "
+        "by_email IS NOT NULL AND by_linkedin IS NOT NULL AND by_email <> by_linkedin AS conflict "
+        "FROM (SELECT r.pos, r.source, e.id AS by_email, "
+        "CASE WHEN r.linkedin_key IS NOT NULL AND (e.id IS NULL OR e.linkedin_key IS DISTINCT FROM r.linkedin_key) "
+        f"THEN (SELECT id FROM {_TABLE} l WHERE l.account_id = %s AND l.linkedin_key = r.linkedin_key) END AS by_linkedin "
+        f"FROM chunk_row r LEFT JOIN {_TABLE} e ON e.account_id = %s AND e.email_key = r.email_key OFFSET 0) AS found",
         [options.account_id, options.account_id],
     )
     cursor.execute(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, example, given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from contacts.bulk_input import bulk_request_parse
@@ -128,6 +128,23 @@ def _applied_by_postgres(sql: list[str]) -> bool:
     rows=st.lists(bulk_row(), min_size=1, max_size=9),
     flags=st.fixed_dictionaries({"move_to_list": st.booleans(), "replace_owner": st.booleans()}),
     chunk_size=st.sampled_from([1, 2, 3, 9]),
+)
+# A row whose email is one contact's and whose LinkedIn URL is another's: refused.
+@example(
+    contacts=[
+        {"email": EMAILS[0], "linkedin_url": f"https://www.{LINKEDINS[0]}", "first_name": None, "vars": {}, "other_owner": False},
+        {"email": EMAILS[1], "linkedin_url": f"https://www.{LINKEDINS[1]}", "first_name": None, "vars": {}, "other_owner": True},
+    ],
+    rows=[{"email": EMAILS[0], "linkedinUrl": f"https://www.{LINKEDINS[1]}"}, {"email": EMAILS[2]}],
+    flags={"move_to_list": False, "replace_owner": False},
+    chunk_size=9,
+)
+# A row matched by its LinkedIn URL gives the contact a new email; another takes the old one.
+@example(
+    contacts=[{"email": EMAILS[0], "linkedin_url": f"https://www.{LINKEDINS[0]}", "first_name": "Old", "vars": {"k": 1}, "other_owner": False}],
+    rows=[{"email": EMAILS[1], "linkedinUrl": f"http://www.{LINKEDINS[0]}/", "vars": {"k": None}}, {"email": EMAILS[0], "owner": ""}],
+    flags={"move_to_list": True, "replace_owner": True},
+    chunk_size=1,
 )
 def test_a_job_applied_by_postgresql_ends_as_one_applied_row_by_row(contacts, rows, flags, chunk_size, settings):
     settings.BULK_CHUNK_SIZE = chunk_size

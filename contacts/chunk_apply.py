@@ -9,7 +9,7 @@ from django.utils import timezone
 from .bulk_write import contacts_matching, contacts_write
 from .creation_budget import CreationBudget
 from .upsert import ContactImage, UpsertOptions, row_keys
-from .upsert_sql import chunk_apply, chunk_is_distinct, chunk_stage, chunk_unstage
+from .upsert_sql import chunk_is_distinct, chunk_stage, chunk_unstage, chunk_write
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,15 @@ def chunk_rows_apply(rows: list[dict], *, start: int, options: UpsertOptions, bu
     """Apply a chunk's rows (the first at index `start` of the job) as if one by one, in
     array order: by PostgreSQL itself when the chunk is plain (upsert_sql.py), else in
     memory, row by row (upsert.py). Writes only; the caller holds the account's lock."""
-    if connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
         _jit_off()
-    if settings.BULK_SQL_APPLY and connection.vendor == "postgresql" and chunk_is_distinct(rows):
+    if settings.BULK_SQL_APPLY and postgresql and chunk_is_distinct(rows):
         with connection.cursor() as cursor:
             creations = chunk_stage(cursor, rows, options)
             plain = creations is not None and budget.take_all(creates=creations[0], connect_creates=creations[1])
             if plain:
-                chunk_apply(cursor, options, creates=creations[0], total=len(rows), now=timezone.now())
+                chunk_write(cursor, options, creates=creations[0], total=len(rows), now=timezone.now())
             chunk_unstage(cursor)
         if plain:
             return ChunkOutcome(
@@ -43,9 +44,9 @@ def chunk_rows_apply(rows: list[dict], *, start: int, options: UpsertOptions, bu
 
 
 def _jit_off() -> None:
-    """No JIT compilation in this chunk's transaction. The planner cannot count the rows of
-    a temporary table or of a JSON array of keys, and its guesses grow with the account: past
-    jit_above_cost PostgreSQL spends ~0.3 s compiling a query that runs in ~10 ms."""
+    """No JIT compilation in this chunk's transaction. The planner has no statistics of a
+    temporary table's columns nor of a JSON array of keys, and its guesses grow with the
+    account: past jit_above_cost PostgreSQL spent ~0.3 s compiling a query that runs in ~10 ms."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
 

@@ -38,6 +38,7 @@ class Allowance:
             self.room -= 1
 
     def covers(self, count: int) -> bool:
+        """Whether `count` creations fit (counting the quota's room, once, if needed)."""
         if count <= self.reserved:
             return True
         if self.room is None:

@@ -16,10 +16,10 @@ contact to another within the statement (nothing for a unique index to trip on).
 imports are plain; a chunk that is not goes the in-memory way, in the same transaction.
 """
 
-from django.db import connection
 from pydantic_core import to_json
 
-from .bulk_write import copy_rows, given_mask, SET_BY_ROWS
+from .bulk_write import SET_BY_ROWS, copy_rows, given_mask
+from .fields import DEFAULT_LANGUAGE
 from .models import Contact
 from .upsert import UpsertOptions
 
@@ -45,10 +45,10 @@ def chunk_stage(cursor, rows: list[dict], options: UpsertOptions) -> tuple[int, 
         f"{', '.join(_ROW_COLUMNS[2:])} FROM {_TABLE} WITH NO DATA"
     )
     copy_rows(cursor, "chunk_row", _ROW_COLUMNS, (_row_values(pos, row) for pos, row in enumerate(rows)))
-    # The LinkedIn URL's holder is looked up only where it can tell something: not when the
-    # row has no URL, nor when the contact its email matches holds that URL already. A
-    # scalar subquery, so that it is always a probe of the unique index (OFFSET 0: evaluated
-    # once per row, not inlined where the outer query names it).
+    # Every lookup is a probe of a unique index (OFFSET 0 keeps each subquery apart: planned
+    # as a join, a lookup could become a scan of all the account's contacts). The LinkedIn
+    # URL's holder is looked up only where it can tell something: not when the row has no
+    # URL, nor when the contact its email matches holds that URL already.
     cursor.execute(
         "CREATE TEMP TABLE chunk_match ON COMMIT DROP AS "
         "SELECT pos, source, COALESCE(by_email, by_linkedin) AS contact_id, "
@@ -56,7 +56,8 @@ def chunk_stage(cursor, rows: list[dict], options: UpsertOptions) -> tuple[int, 
         "FROM (SELECT r.pos, r.source, e.id AS by_email, "
         "CASE WHEN r.linkedin_key IS NOT NULL AND (e.id IS NULL OR e.linkedin_key IS DISTINCT FROM r.linkedin_key) "
         f"THEN (SELECT id FROM {_TABLE} l WHERE l.account_id = %s AND l.linkedin_key = r.linkedin_key) END AS by_linkedin "
-        f"FROM chunk_row r LEFT JOIN {_TABLE} e ON e.account_id = %s AND e.email_key = r.email_key OFFSET 0) AS found",
+        f"FROM chunk_row r LEFT JOIN LATERAL (SELECT id, linkedin_key FROM {_TABLE} "
+        "WHERE account_id = %s AND email_key = r.email_key OFFSET 0) e ON true OFFSET 0) AS found",
         [options.account_id, options.account_id],
     )
     cursor.execute(
@@ -69,37 +70,35 @@ def chunk_stage(cursor, rows: list[dict], options: UpsertOptions) -> tuple[int, 
     return (creates, connect_creates) if plain else None
 
 
-def chunk_apply(cursor, options: UpsertOptions, *, creates: int, total: int, now) -> None:
-    """Update the matched contacts and insert the others from the staged chunk."""
+def chunk_write(cursor, options: UpsertOptions, *, creates: int, total: int, now) -> None:
+    """Update the matched contacts and insert the others from the staged, plain chunk."""
     updates = [f"{c} = CASE WHEN r.given & {1 << i} = 0 THEN c.{c} ELSE r.{c} END" for i, c in enumerate(SET_BY_ROWS)]
     updates += [
         f"{key} = CASE WHEN r.given & {1 << SET_BY_ROWS.index(field)} = 0 THEN c.{key} ELSE r.{key} END"
         for key, field in _KEYED_BY.items()
     ]
-    # Stored vars hold no nulls, so stripping the merged object removes exactly the keys
-    # the row sets to null.
-    updates.append("vars = CASE WHEN r.vars IS NULL THEN c.vars ELSE jsonb_strip_nulls(c.vars || r.vars) END")
+    # The keys the row sets to null go, the others are set (vars hold only scalars).
+    updates.append(
+        "vars = CASE WHEN r.vars IS NULL THEN c.vars ELSE (c.vars - ARRAY(SELECT key FROM jsonb_each(r.vars) "
+        "WHERE jsonb_typeof(value) = 'null')) || jsonb_strip_nulls(r.vars) END"
+    )
     if options.move_to_list:
         updates.append("list_id = %(list_id)s")
     if options.replace_owner:
         updates.append("owner_id = COALESCE(r.owner_id, c.owner_id)")
     updates.append("updated_at = %(now)s")
-    params = {
-        "account_id": options.account_id, "list_id": options.list_id, "caller_id": options.caller_id,
-        "source": options.default_source, "collected_at": options.collected_at_default, "now": now,
-    }
     if creates < total:
         cursor.execute(
             f"UPDATE {_TABLE} AS c SET {', '.join(updates)} FROM chunk_row r JOIN chunk_match m USING (pos) "
             "WHERE c.id = m.contact_id",
-            params,
+            {"list_id": options.list_id, "now": now},
         )
     if creates:
         defaults = {
             "owner_id": "COALESCE(r.owner_id, %(caller_id)s)",
             "collected_at": "COALESCE(r.collected_at, %(collected_at)s)",
             "source": "COALESCE(r.source, %(source)s)",
-            "language": f"COALESCE(r.language, '{Contact._meta.get_field('language').default}')",
+            "language": f"COALESCE(r.language, '{DEFAULT_LANGUAGE}')",
             "vars": "COALESCE(jsonb_strip_nulls(r.vars), '{}')",
         }
         written = ["owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROWS]
@@ -108,7 +107,10 @@ def chunk_apply(cursor, options: UpsertOptions, *, creates: int, total: int, now
             "SELECT gen_random_uuid(), %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
             f"{', '.join(defaults.get(c, f'r.{c}') for c in written)} "
             "FROM chunk_row r JOIN chunk_match m USING (pos) WHERE m.contact_id IS NULL",
-            params,
+            {
+                "account_id": options.account_id, "list_id": options.list_id, "caller_id": options.caller_id,
+                "source": options.default_source, "collected_at": options.collected_at_default, "now": now,
+            },
         )
 
 

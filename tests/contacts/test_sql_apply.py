@@ -97,7 +97,14 @@ def _processed(contacts: list[dict], rows: list[dict], flags: dict, *, sql_apply
         "contacts": [{**row, "owner": other.email} if "owner" in row else row for row in rows],
     }
     settings.BULK_SQL_APPLY = sql_apply
-    job = bulk_job_create(user=caller, request=bulk_request_parse(body), flags=BulkFlags(**flags))
+    # An admin import's defaults: the owner and the source of contacts whose row names none.
+    defaults = {"default_owner_id": other.pk} if flags.get("admin_import") else {}
+    if flags.get("admin_import"):
+        defaults["default_source"] = "import"
+    bulk_flags = BulkFlags(
+        move_to_list=flags.get("move_to_list", False), replace_owner=flags.get("replace_owner", False), **defaults
+    )
+    job = bulk_job_create(user=caller, request=bulk_request_parse(body), flags=bulk_flags)
     connection.queries_log.clear()  # what earlier examples captured
     with CaptureQueriesContext(connection) as queries:
         bulk_job_process(job_id=job.pk)
@@ -126,7 +133,9 @@ def _applied_by_postgres(sql: list[str]) -> bool:
 @given(
     contacts=existing_contacts(),
     rows=st.lists(bulk_row(), min_size=1, max_size=9),
-    flags=st.fixed_dictionaries({"move_to_list": st.booleans(), "replace_owner": st.booleans()}),
+    flags=st.fixed_dictionaries(
+        {"move_to_list": st.booleans(), "replace_owner": st.booleans(), "admin_import": st.booleans()}
+    ),
     chunk_size=st.sampled_from([1, 2, 3, 9]),
 )
 # A row whose email is one contact's and whose LinkedIn URL is another's: refused.

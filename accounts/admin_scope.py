@@ -26,11 +26,10 @@ class AccountScopedAdmin:
 def account_rows(model, account_id: int | None):
     """The rows of `model` that belong to the account (None: the model belongs to none).
     Staff of no account get none, not the rows of no account (superusers among them)."""
-    if model is Account or any(field.name == "account" for field in model._meta.get_fields()):
-        if account_id is None:
-            return model._default_manager.none()
+    if model is not Account and not any(field.name == "account" for field in model._meta.get_fields()):
+        return None
+    if account_id is None:
+        return model._default_manager.none()
     if model is Account:
         return Account.objects.filter(pk=account_id)
-    if any(field.name == "account" for field in model._meta.get_fields()):
-        return model._default_manager.filter(account_id=account_id)
-    return None
+    return model._default_manager.filter(account_id=account_id)

@@ -24,31 +24,18 @@ class Allowance:
         self.room: int | None = None
         self.reason = reason
 
-    def available(self) -> bool:
-        if self.reserved:
-            return True
-        if self.room is None:
-            self.room = self.room_of()
-        return self.room > 0
-
-    def take(self) -> None:
-        if self.reserved:
-            self.reserved -= 1
-        else:
-            self.room -= 1
-
-    def covers(self, count: int) -> bool:
-        """Whether `count` creations fit (counting the quota's room, once, if needed)."""
+    def fits(self, count: int = 1) -> bool:
+        """Whether `count` more creations fit (the quota's room is counted once, if needed)."""
         if count <= self.reserved:
             return True
         if self.room is None:
             self.room = self.room_of()
         return self.reserved + self.room >= count
 
-    def take_many(self, count: int) -> None:
+    def take(self, count: int = 1) -> None:
         from_reserved = min(count, self.reserved)
         self.reserved -= from_reserved
-        if count > from_reserved:
+        if self.room is not None:
             self.room -= count - from_reserved
 
 
@@ -66,7 +53,7 @@ class CreationBudget:
         """Whether one more contact (with source `connect` or not) may be created; if so, count it."""
         needed = [self.total, self.connect] if connect else [self.total]
         for allowance in needed:
-            if not allowance.available():
+            if not allowance.fits():
                 self.refused_reason = allowance.reason
                 return False
         for allowance in needed:
@@ -77,10 +64,10 @@ class CreationBudget:
         """Whether all these creations fit (`connect_creates` of them with source `connect`);
         if so, count them all, else count none."""
         needed = [(self.total, creates), (self.connect, connect_creates)]
-        if not all(allowance.covers(count) for allowance, count in needed if count):
+        if not all(allowance.fits(count) for allowance, count in needed):
             return False
         for allowance, count in needed:
-            allowance.take_many(count)
+            allowance.take(count)
         return True
 
     def refusal(self) -> dict:

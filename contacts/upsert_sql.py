@@ -55,7 +55,8 @@ def chunk_stage(cursor, rows: list[dict], options: UpsertOptions) -> tuple[int, 
         "by_email IS NOT NULL AND by_linkedin IS NOT NULL AND by_email <> by_linkedin AS conflict "
         "FROM (SELECT r.pos, r.source, e.id AS by_email, "
         "CASE WHEN r.linkedin_key IS NOT NULL AND (e.id IS NULL OR e.linkedin_key IS DISTINCT FROM r.linkedin_key) "
-        f"THEN (SELECT id FROM {_TABLE} l WHERE l.account_id = %s AND l.linkedin_key = r.linkedin_key) END AS by_linkedin "
+        f"THEN (SELECT id FROM {_TABLE} l WHERE l.account_id = %s AND l.linkedin_key = r.linkedin_key) "
+        "END AS by_linkedin "
         f"FROM chunk_row r LEFT JOIN LATERAL (SELECT id, linkedin_key FROM {_TABLE} "
         "WHERE account_id = %s AND email_key = r.email_key OFFSET 0) e ON true OFFSET 0) AS found",
         [options.account_id, options.account_id],

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 EMAILS = ["a@x.test", "b@x.test", "c@x.test", "d@x.test"]
 LINKEDINS = ["linkedin.com/in/a", "linkedin.com/in/b", "linkedin.com/in/c", "linkedin.com/in/d"]
 FIELDS = ["firstName", "companyName", "jobTitle"]
-COLUMNS = ["email", "linkedin_url", "first_name", "company_name", "job_title", "source", "language", "collected_at", "vars"]
+COLUMNS = [
+    "email", "linkedin_url", "first_name", "company_name", "job_title", "source", "language", "collected_at", "vars",
+]
 THEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 # Spellings that share a key: case of an email, scheme, host case and trailing slash of a URL.
@@ -84,7 +86,8 @@ def _account_with(contacts: list[dict]):
     old_list = factories.list_make(account, "Old")
     for contact in contacts:
         fields = {k: v for k, v in contact.items() if k != "other_owner"}
-        factories.contact_make(account, old_list, other if contact["other_owner"] else caller, collected_at=THEN, **fields)
+        owner = other if contact["other_owner"] else caller
+        factories.contact_make(account, old_list, owner, collected_at=THEN, **fields)
     return account, caller, other
 
 
@@ -125,6 +128,12 @@ def _processed(contacts: list[dict], rows: list[dict], flags: dict, *, sql_apply
     return (counts, state), [q["sql"] for q in queries.captured_queries]
 
 
+def _existing(i: int, *, other_owner: bool) -> dict:
+    """Contact i of the key spaces, with its email and its LinkedIn URL."""
+    return {"email": EMAILS[i], "linkedin_url": f"https://www.{LINKEDINS[i]}", "first_name": None, "vars": {},
+            "other_owner": other_owner}
+
+
 def _applied_by_postgres(sql: list[str]) -> bool:
     return any("FROM chunk_row r JOIN chunk_match" in statement for statement in sql)
 
@@ -140,34 +149,34 @@ def _applied_by_postgres(sql: list[str]) -> bool:
 )
 # A row whose email is one contact's and whose LinkedIn URL is another's: refused.
 @example(
-    contacts=[
-        {"email": EMAILS[0], "linkedin_url": f"https://www.{LINKEDINS[0]}", "first_name": None, "vars": {}, "other_owner": False},
-        {"email": EMAILS[1], "linkedin_url": f"https://www.{LINKEDINS[1]}", "first_name": None, "vars": {}, "other_owner": True},
-    ],
+    contacts=[_existing(0, other_owner=False), _existing(1, other_owner=True)],
     rows=[{"email": EMAILS[0], "linkedinUrl": f"https://www.{LINKEDINS[1]}"}, {"email": EMAILS[2]}],
     flags={"move_to_list": False, "replace_owner": False},
     chunk_size=9,
 )
 # A row matched by its LinkedIn URL gives the contact a new email; another takes the old one.
 @example(
-    contacts=[{"email": EMAILS[0], "linkedin_url": f"https://www.{LINKEDINS[0]}", "first_name": "Old", "vars": {"k": 1}, "other_owner": False}],
-    rows=[{"email": EMAILS[1], "linkedinUrl": f"http://www.{LINKEDINS[0]}/", "vars": {"k": None}}, {"email": EMAILS[0], "owner": ""}],
+    contacts=[{**_existing(0, other_owner=False), "first_name": "Old", "vars": {"k": 1}}],
+    rows=[
+        {"email": EMAILS[1], "linkedinUrl": f"http://www.{LINKEDINS[0]}/", "vars": {"k": None}},
+        {"email": EMAILS[0], "owner": ""},
+    ],
     flags={"move_to_list": True, "replace_owner": True},
     chunk_size=1,
 )
 def test_a_job_applied_by_postgresql_ends_as_one_applied_row_by_row(contacts, rows, flags, chunk_size, settings):
     settings.BULK_CHUNK_SIZE = chunk_size
     with transaction.atomic():
-        row_by_row, _ = _processed(contacts, rows, flags, sql_apply=False, settings=settings)
+        row_by_row, row_by_row_sql = _processed(contacts, rows, flags, sql_apply=False, settings=settings)
         set_based, _ = _processed(contacts, rows, flags, sql_apply=True, settings=settings)
         transaction.set_rollback(True)
+    assert not _applied_by_postgres(row_by_row_sql)
     assert set_based == row_by_row
 
 
 def test_plain_chunks_are_applied_by_postgresql_and_others_row_by_row(settings):
     settings.BULK_CHUNK_SIZE = 2
-    existing = [{"email": EMAILS[0], "linkedin_url": f"https://www.{LINKEDINS[0]}", "first_name": "Old",
-                 "vars": {"k": 1}, "other_owner": False}]
+    existing = [{**_existing(0, other_owner=False), "first_name": "Old", "vars": {"k": 1}}]
     plain = [{"email": EMAILS[0].upper(), "vars": {"k": None, "m": 2}}, {"email": EMAILS[1], "firstName": "New"}]
     (counts, state), sql = _processed(existing, plain, {}, sql_apply=True, settings=settings)
     assert _applied_by_postgres(sql)

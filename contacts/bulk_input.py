@@ -330,9 +330,11 @@ def bulk_request_parse_json(raw: bytes) -> BulkRequest:
         raise BodyProblems(_problems(exc)) from None
 
 
-def contacts_json(request: BulkRequest) -> bytes:
-    """The request's contacts as JSON rows, serialized by pydantic-core."""
-    return to_json(request.contacts)
+def contacts_json_pieces(request: BulkRequest, *, size: int) -> list[tuple[int, bytes]]:
+    """The request's contacts as JSON arrays of `size` rows (the last shorter), each with
+    its number of rows, serialized by pydantic-core."""
+    contacts = request.contacts
+    return [(len(piece), to_json(piece)) for piece in (contacts[i : i + size] for i in range(0, len(contacts), size))]
 
 
 def _problems(exc: ValidationError) -> list[dict]:

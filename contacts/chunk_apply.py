@@ -1,6 +1,8 @@
 """Applying one chunk of a bulk job's rows to the account's contacts."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.db import connection
@@ -9,7 +11,32 @@ from django.utils import timezone
 from .bulk_write import contacts_matching, contacts_write
 from .creation_budget import CreationBudget
 from .upsert import ContactImage, UpsertOptions, row_keys
-from .upsert_sql import chunk_is_distinct, chunk_stage, chunk_unstage, chunk_write
+from .upsert_sql import chunk_copy_values, chunk_is_distinct, chunk_stage, chunk_unstage, chunk_write
+
+
+class Chunk:
+    """A chunk of a job's rows, the first at index `start` of the job."""
+
+    def __init__(self, rows: list[dict], *, start: int):
+        self.rows = rows
+        self.start = start
+        self._copy_values: list[tuple] | None = None
+
+    @cached_property
+    def set_based(self) -> bool:
+        """Whether it goes to PostgreSQL, by condition (a) of upsert_sql.py (PostgreSQL tells
+        the others)."""
+        return settings.BULK_SQL_APPLY and connection.vendor == "postgresql" and chunk_is_distinct(self.rows)
+
+    def prepare(self) -> None:
+        """Compute, ahead of its turn if called then, what applying it by PostgreSQL sends."""
+        if self.set_based and self._copy_values is None:
+            self._copy_values = chunk_copy_values(self.rows)
+
+    @property
+    def copy_values(self) -> list[tuple]:
+        self.prepare()
+        return self._copy_values
 
 
 @dataclass(frozen=True)
@@ -22,25 +49,27 @@ class ChunkOutcome:
     errors: list[dict]
 
 
-def chunk_rows_apply(rows: list[dict], *, start: int, options: UpsertOptions, budget: CreationBudget) -> ChunkOutcome:
-    """Apply a chunk's rows (the first at index `start` of the job) as if one by one, in
-    array order: by PostgreSQL itself when the chunk is plain (upsert_sql.py), else in
+def chunk_rows_apply(
+    chunk: Chunk, *, options: UpsertOptions, budget: CreationBudget, meanwhile: Callable[[], None] = lambda: None
+) -> ChunkOutcome:
+    """Apply a chunk's rows as if one by one, in array order: by PostgreSQL itself when the
+    chunk is plain (upsert_sql.py), running `meanwhile` while it writes them, else in
     memory, row by row (upsert.py). Writes only; the caller holds the account's lock."""
-    postgresql = connection.vendor == "postgresql"
-    if postgresql:
+    if connection.vendor == "postgresql":
         _jit_off()
-    if settings.BULK_SQL_APPLY and postgresql and chunk_is_distinct(rows):
+    if chunk.set_based:
+        total = len(chunk.rows)
         with connection.cursor() as cursor:
-            creations = chunk_stage(cursor, rows, options)
+            creations = chunk_stage(cursor, chunk.copy_values, options)
             plain = creations is not None and budget.take_all(creates=creations[0], connect_creates=creations[1])
             if plain:
-                chunk_write(cursor, options, creates=creations[0], total=len(rows), now=timezone.now())
+                chunk_write(
+                    cursor, options, creates=creations[0], total=total, now=timezone.now(), meanwhile=meanwhile
+                )
             chunk_unstage(cursor)
         if plain:
-            return ChunkOutcome(
-                created=creations[0], updated=len(rows) - creations[0], connect_created=creations[1], errors=[]
-            )
-    return _in_memory(rows, start, options, budget)
+            return ChunkOutcome(created=creations[0], updated=total - creations[0], connect_created=creations[1], errors=[])
+    return _in_memory(chunk.rows, chunk.start, options, budget)
 
 
 def _jit_off() -> None:

@@ -1,8 +1,9 @@
 """Bulk create-or-update of contacts: accepting a job, then processing it in chunks."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -17,16 +18,17 @@ from quotas.selectors import quota_limits
 from quotas.services import connect_usage_add, quota_check
 from realtime import events
 
-from .bulk_input import BodyProblems, BulkRequest, contacts_json
+from .bulk_input import BodyProblems, BulkRequest, contacts_json_pieces
 from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob
-from .payload import payload_pack, payload_unpack
+from .payload import payload_pack
 from .tasks import bulk_job_enqueue, bulk_job_release
 from .bulk_write import contacts_matching
-from .chunk_apply import chunk_rows_apply
+from .chunk_apply import Chunk, chunk_rows_apply
+from .job_rows import JobChunks, JobRows
 from .creation_budget import CreationBudget
-from .upsert import ContactImage, UpsertOptions, row_keys, row_with_keys
+from .upsert import ContactImage, UpsertOptions, row_keys
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,10 @@ def bulk_job_create(
     nothing is written or sent. A request repeating an idempotency key answers its job.
     """
     account_id = flags.account_id or user.account_id
-    payload = payload_pack(rows_json=contacts_json(request), owners=_owners(account_id=account_id, request=request))
+    payload = payload_pack(
+        pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE),
+        owners=_owners(account_id=account_id, request=request),
+    )
     list_id = _list_id(account_id=account_id, request=request)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
@@ -127,11 +132,13 @@ def bulk_job_process(*, job_id) -> None:
         replace_owner=job.replace_owner,
         collected_at_default=job.created_at,
     )
-    rows = _rows_loaded(job.payload)
     size = settings.BULK_CHUNK_SIZE
+    chunks = None
     for start in range(job.processed, job.total, size):
         try:
-            _chunk_commit(job, start, rows[start : start + size], options)
+            if chunks is None:  # here: a payload that cannot be read fails the job like a row that cannot be written
+                chunks = JobChunks(JobRows(job.payload), size=size)
+            _chunk_commit(job, chunks.at(start), options, meanwhile=chunks.prepare_next)
         except JobTakenOver:
             logger.info("Bulk job %s is processed by another runner from row %s", job.pk, start)
             return
@@ -173,8 +180,10 @@ def _database_away(exc: Exception) -> bool:
     return state is None or state.startswith(_AWAY_STATES)
 
 
-def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOptions) -> None:
-    """Apply one chunk of rows and the job's counters in one transaction."""
+def _chunk_commit(job: BulkJob, chunk: Chunk, options: UpsertOptions, *, meanwhile: Callable[[], None]) -> None:
+    """Apply one chunk of rows and the job's counters in one transaction (`meanwhile`: work
+    to do while the database writes the rows)."""
+    start = chunk.start
     with transaction.atomic():
         # One writer per account at a time: sequential semantics across jobs, and quota
         # reservations that cannot interleave with creations.
@@ -184,9 +193,9 @@ def _chunk_commit(job: BulkJob, start: int, rows: list[dict], options: UpsertOpt
         current = BulkJob.objects.select_for_update().only("processed", "status").get(pk=job.pk)
         if current.processed != start or current.status not in BulkJob.UNFINISHED:
             raise JobTakenOver
-        outcome = chunk_rows_apply(rows, start=start, options=options, budget=CreationBudget(job))
+        outcome = chunk_rows_apply(chunk, options=options, budget=CreationBudget(job), meanwhile=meanwhile)
         connect_usage_add(user_id=job.user_id, count=outcome.connect_created)
-        job.processed = start + len(rows)
+        job.processed = start + len(chunk.rows)
         job.created += outcome.created
         job.updated += outcome.updated
         job.failed += len(outcome.errors)
@@ -260,7 +269,8 @@ def _reservation(
     )
     if limits.total is None and not connect_limited:
         return 0, 0
-    return _creations(account_id=account_id, user=user, rows=_rows_loaded(payload), flags=flags)
+    rows = JobRows(payload)
+    return _creations(account_id=account_id, user=user, rows=rows.rows(0, rows.total), flags=flags)
 
 
 def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> tuple[int, int]:
@@ -301,19 +311,6 @@ def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
     if problems:
         raise BodyProblems(problems)
     return owners
-
-
-def _rows_loaded(payload: bytes | memoryview) -> list[dict]:
-    """A job's stored rows made ready to apply: owners as user ids, dates parsed, keys computed."""
-    rows, owners = payload_unpack(payload)
-    loaded = []
-    for row in rows:
-        if "owner" in row:
-            row["owner_id"] = owners[row.pop("owner").lower()]
-        if "collected_at" in row:
-            row["collected_at"] = datetime.fromisoformat(row["collected_at"])
-        loaded.append(row_with_keys(row))
-    return loaded
 
 
 def _list_id(*, account_id: int, request: BulkRequest):

@@ -16,6 +16,9 @@ contact to another within the statement (nothing for a unique index to trip on).
 imports are plain; a chunk that is not goes the in-memory way, in the same transaction.
 """
 
+from collections.abc import Callable
+
+from django.db import connection
 from pydantic_core import to_json
 
 from .bulk_write import SET_BY_ROWS, copy_rows, given_mask
@@ -37,14 +40,20 @@ def chunk_is_distinct(rows: list[dict]) -> bool:
     return len(set(emails)) == len(emails) and len(set(linkedins)) == len(linkedins)
 
 
-def chunk_stage(cursor, rows: list[dict], options: UpsertOptions) -> tuple[int, int] | None:
-    """Copy the rows into the chunk's temporary tables and match them; return the creations
-    (all, and with source `connect`) if the chunk is plain by (b) and (c), else None."""
+def chunk_copy_values(rows: list[dict]) -> list[tuple]:
+    """The chunk's rows as chunk_stage copies them (computed ahead of the chunk's turn)."""
+    return [_row_values(pos, row) for pos, row in enumerate(rows)]
+
+
+def chunk_stage(cursor, copy_values: list[tuple], options: UpsertOptions) -> tuple[int, int] | None:
+    """Copy the rows (chunk_copy_values) into the chunk's temporary tables and match them;
+    return the creations (all, and with source `connect`) if the chunk is plain by (b) and
+    (c), else None."""
     cursor.execute(
         f"CREATE TEMP TABLE chunk_row ON COMMIT DROP AS SELECT 0::integer AS pos, 0::integer AS given, "
         f"{', '.join(_ROW_COLUMNS[2:])} FROM {_TABLE} WITH NO DATA"
     )
-    copy_rows(cursor, "chunk_row", _ROW_COLUMNS, (_row_values(pos, row) for pos, row in enumerate(rows)))
+    copy_rows(cursor, "chunk_row", _ROW_COLUMNS, copy_values)
     # Every lookup is a probe of a unique index (OFFSET 0 keeps each subquery apart: planned
     # as a join, a lookup could become a scan of all the account's contacts). The LinkedIn
     # URL's holder is looked up only where it can tell something: not when the row has no
@@ -71,8 +80,10 @@ def chunk_stage(cursor, rows: list[dict], options: UpsertOptions) -> tuple[int, 
     return (creates, connect_creates) if plain else None
 
 
-def chunk_write(cursor, options: UpsertOptions, *, creates: int, total: int, now) -> None:
-    """Update the matched contacts and insert the others from the staged, plain chunk."""
+def chunk_write(cursor, options: UpsertOptions, *, creates: int, total: int, now, meanwhile: Callable[[], None]) -> None:
+    """Update the matched contacts and insert the others from the staged, plain chunk,
+    running `meanwhile` while PostgreSQL does: the statements go in one pipeline, and the
+    worker's Python and the database's backend work on two cores at once."""
     updates = [f"{c} = CASE WHEN r.given & {1 << i} = 0 THEN c.{c} ELSE r.{c} END" for i, c in enumerate(SET_BY_ROWS)]
     updates += [
         f"{key} = CASE WHEN r.given & {1 << SET_BY_ROWS.index(field)} = 0 THEN c.{key} ELSE r.{key} END"
@@ -88,6 +99,12 @@ def chunk_write(cursor, options: UpsertOptions, *, creates: int, total: int, now
     if options.replace_owner:
         updates.append("owner_id = COALESCE(r.owner_id, c.owner_id)")
     updates.append("updated_at = %(now)s")
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        _write_statements(cursor, options, updates=updates, creates=creates, total=total, now=now)
+        meanwhile()
+
+
+def _write_statements(cursor, options: UpsertOptions, *, updates: list[str], creates: int, total: int, now) -> None:
     if creates < total:
         cursor.execute(
             f"UPDATE {_TABLE} AS c SET {', '.join(updates)} FROM chunk_row r JOIN chunk_match m USING (pos) "

@@ -1,0 +1,82 @@
+"""A job's stored rows made ready to apply, a piece at a time, as the job reaches them."""
+
+from datetime import datetime
+
+from .chunk_apply import Chunk
+from .payload import StoredRows
+from .upsert import row_with_keys
+
+
+class JobRows:
+    """The rows of a stored payload: owners as user ids, dates parsed, keys computed.
+
+    A piece is loaded the first time a range of rows reaches into it, and forgotten once a
+    range starts past it: a job holds about two chunks' rows at a time, not all of them."""
+
+    def __init__(self, payload: bytes | memoryview):
+        self._stored = StoredRows(payload)
+        self._starts = []
+        start = 0
+        for count in self._stored.counts:
+            self._starts.append(start)
+            start += count
+        self.total = start
+        self._loaded: dict[int, list[dict]] = {}
+
+    def rows(self, start: int, stop: int) -> list[dict]:
+        """Rows [start, stop) of the job."""
+        for index in [i for i in self._loaded if self._starts[i] + self._stored.counts[i] <= start]:
+            del self._loaded[index]
+        found = []
+        for index, first in enumerate(self._starts):
+            count = self._stored.counts[index]
+            if first + count <= start or first >= stop or count == 0:
+                continue
+            if index not in self._loaded:
+                self._loaded[index] = self._piece_loaded(index)
+            found += self._loaded[index][max(start - first, 0) : stop - first]
+        return found
+
+    def _piece_loaded(self, index: int) -> list[dict]:
+        owners = self._stored.owners
+        loaded = []
+        for row in self._stored.piece(index):
+            if "owner" in row:
+                row["owner_id"] = owners[row.pop("owner").lower()]
+            if "collected_at" in row:
+                row["collected_at"] = datetime.fromisoformat(row["collected_at"])
+            loaded.append(row_with_keys(row))
+        return loaded
+
+
+class JobChunks:
+    """A job's chunks of `size` rows, taken in order with `at`; `prepare_next`, called while
+    the database writes one chunk, loads and prepares the one after it."""
+
+    def __init__(self, rows: JobRows, *, size: int):
+        self._rows = rows
+        self._size = size
+        self._current: Chunk | None = None
+        self._next: Chunk | None = None
+
+    def at(self, start: int) -> Chunk:
+        """The chunk of rows from `start` on."""
+        chunk, self._next = self._next, None
+        self._current = chunk if chunk is not None and chunk.start == start else self._chunk_at(start)
+        return self._current
+
+    def prepare_next(self) -> None:
+        start = self._current.start + self._size
+        if self._next is not None or start >= self._rows.total:
+            return
+        try:
+            upcoming = self._chunk_at(start)
+            upcoming.prepare()
+        except Exception:
+            # Not this chunk's problem: it is raised again on the next chunk's own turn,
+            # after this one has committed.
+            return
+        self._next = upcoming
+
+    def _chunk_at(self, start: int) -> Chunk:
+        return Chunk(self._rows.rows(start, start + self._size), start=start)

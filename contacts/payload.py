@@ -7,24 +7,37 @@ a chunk's rows when it reaches them (the next chunk's while PostgreSQL writes th
 one) instead of all of them before the first chunk.
 
 Layout: a zero byte, the length of the header (4 bytes), the header as JSON
-(`{"owners": {...}, "pieces": [[rows, bytes], ...]}`), then the pieces one after another.
-Earlier payloads are one zlib stream (whose first byte is never zero): one piece.
+(`{"owners": {...}, "pieces": [[rows, bytes], ...], "codec": "lz4"}`), then the pieces one
+after another. Pieces are LZ4 frames: 10,000 rows (~6.9 MB of JSON) compress in ~2 ms
+against ~20 ms for zlib at level 1, on the request's way to its 202, and decompress in a
+quarter of zlib's time, for ~1.5 times zlib's size (~0.45 MB). Payloads stored before
+have no codec (zlib pieces), or are one zlib stream (whose first byte is never zero).
 """
 
 import json
 import zlib
+from collections.abc import Callable
+from functools import partial
 
+import lz4.frame
 from pydantic_core import from_json
 
 _PIECED = b"\x00"
+_CODEC = "lz4"
+_DECOMPRESS = {"lz4": lz4.frame.decompress, "zlib": zlib.decompress}
 
 
 def payload_pack(*, pieces: list[tuple[int, bytes]], owners: dict[str, int]) -> bytes:
     """The payload of `pieces`, each (its number of rows, its rows as a JSON array)."""
-    # Level 1: twenty times smaller than the JSON at a few percent of the cost of level 6.
-    compressed = [zlib.compress(rows_json, 1) for _, rows_json in pieces]
+    # A checksum of each piece's content, as zlib's had: a damaged payload fails its job
+    # rather than apply other rows than those accepted.
+    compressed = [lz4.frame.compress(rows_json, content_checksum=True) for _, rows_json in pieces]
     header = json.dumps(
-        {"owners": owners, "pieces": [[count, len(data)] for (count, _), data in zip(pieces, compressed)]}
+        {
+            "owners": owners,
+            "pieces": [[count, len(data)] for (count, _), data in zip(pieces, compressed)],
+            "codec": _CODEC,
+        }
     ).encode()
     return b"".join([_PIECED, len(header).to_bytes(4, "big"), header, *compressed])
 
@@ -35,23 +48,27 @@ class StoredRows:
     def __init__(self, data: bytes | memoryview):
         data = memoryview(data)
         if data[:1] != _PIECED:
-            self.owners, self._legacy_rows = _legacy_unpack(data)
-            self.counts = [len(self._legacy_rows)]
+            self.owners, rows = _legacy_unpack(data)
+            self.counts = [len(rows)]
+            self._pieces: list[Callable[[], list[dict]]] = [lambda: rows]
             return
         size = int.from_bytes(data[1:5], "big")
         header = json.loads(bytes(data[5 : 5 + size]))
         self.owners = header["owners"]
         self.counts = [count for count, _ in header["pieces"]]
-        self._spans, offset = [], 5 + size
+        decompress = _DECOMPRESS[header.get("codec", "zlib")]
+        self._pieces, offset = [], 5 + size
         for _, length in header["pieces"]:
-            self._spans.append(data[offset : offset + length])
+            self._pieces.append(partial(_piece_rows, decompress, data[offset : offset + length]))
             offset += length
 
     def piece(self, index: int) -> list[dict]:
-        if not hasattr(self, "_spans"):
-            return self._legacy_rows
-        # Caching only the keys: a third faster than caching every string too.
-        return from_json(zlib.decompress(self._spans[index]), cache_strings="keys")
+        return self._pieces[index]()
+
+
+def _piece_rows(decompress: Callable[[bytes], bytes], data: memoryview) -> list[dict]:
+    # Caching only the keys: a third faster than caching every string too.
+    return from_json(decompress(data), cache_strings="keys")
 
 
 def _legacy_unpack(data: memoryview) -> tuple[dict[str, int], list[dict]]:

@@ -56,6 +56,32 @@ def test_payloads_stored_before_pieces_are_still_read():
     assert JobRows(rows_only).rows(0, 9) == [{"email": "b@example.test", "email_key": "b@example.test", "owner_id": 3}]
 
 
+def test_payloads_stored_in_zlib_pieces_are_still_read():
+    rows = _rows(5)
+    pieces = [zlib.compress(json.dumps(rows[:3]).encode(), 1), zlib.compress(json.dumps(rows[3:]).encode(), 1)]
+    header = json.dumps({"owners": {"boss@example.test": 7}, "pieces": [[3, len(pieces[0])], [2, len(pieces[1])]]}).encode()
+    payload = b"\x00" + len(header).to_bytes(4, "big") + header + b"".join(pieces)
+
+    assert JobRows(payload).rows(0, 9) == [_loaded(row) for row in rows]
+
+
+def test_a_damaged_piece_is_refused_not_read_as_other_rows():
+    rows = _rows(4)
+    payload = _pieced(rows, 4)
+    header_size = int.from_bytes(payload[1:5], "big")
+    refused = 0
+    for position in range(5 + header_size, len(payload)):  # every byte of the piece
+        damaged = bytearray(payload)
+        damaged[position] ^= 0x01
+        try:
+            found = JobRows(bytes(damaged)).rows(0, 4)
+        except RuntimeError:
+            refused += 1
+        else:  # a bit the frame's decoding does not depend on
+            assert found == [_loaded(row) for row in rows]
+    assert refused > (len(payload) - 5 - header_size) * 0.9
+
+
 def _job(count: int):
     account = factories.account_make()
     user = factories.user_make(account)

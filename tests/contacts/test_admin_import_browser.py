@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
 from contacts.models import BulkJob, Contact
@@ -37,6 +38,10 @@ def browser_page(monkeypatch):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         yield page
+        # While Playwright runs, this thread has a running event loop, so Django keeps the
+        # test's connections apart from the thread's own (asgiref's Local): closed here,
+        # while still in reach, or one stays open and the test database cannot be dropped.
+        connections.close_all()
         browser.close()
 
 

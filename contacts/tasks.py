@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -23,7 +23,9 @@ def process_bulk_job(job_id: str) -> None:
 
 def bulk_job_enqueue(*, job_id: str, deferred: bool = True) -> str:
     """Enqueue a job's processing (held back until released, if deferred); returns the task's id."""
-    run_after = timezone.now() + ANNOUNCE_GRACE if deferred else None
+    # Never None: the queue takes tasks by run_after, and None sorts after every date, so a
+    # resumed job would wait behind every job released after it.
+    run_after = timezone.now() + (ANNOUNCE_GRACE if deferred else timedelta())
     task = process_bulk_job.using(queue_name=settings.BULK_QUEUE, run_after=run_after)
     task_id = str(task.enqueue(job_id).id)
     if not deferred:
@@ -35,3 +37,9 @@ def bulk_job_release(*, task_id: str) -> None:
     """Let a worker take the job's task now."""
     DBTaskResult.objects.filter(id=task_id).update(run_after=timezone.now())
     workers_wake(queue=settings.BULK_QUEUE)
+
+
+def bulk_tasks_waiting(task_ids: list[str]) -> set[str]:
+    """Those of the tasks that no worker has taken yet."""
+    waiting = DBTaskResult.objects.filter(id__in=[i for i in task_ids if i], status=TaskResultStatus.READY)
+    return {str(pk) for pk in waiting.values_list("id", flat=True)}

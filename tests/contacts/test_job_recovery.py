@@ -12,9 +12,11 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 from pydantic_core import to_json
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.db.utils import DatabaseErrorWrapper
+from django.tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
@@ -144,6 +146,7 @@ def test_a_job_resumed_again_and_again_without_progress_fails_and_one_that_progr
     stuck, moving = (bulk_job_create(user=user, request=request, flags=BulkFlags()) for _ in range(2))
 
     def runners_die():  # as if each job's runner stopped again, the moving one a chunk further
+        _tasks_taken_by_a_worker_that_died(stuck, moving)
         BulkJob.objects.filter(pk__in=[stuck.pk, moving.pk]).update(status=BulkJob.Status.RUNNING)
         BulkJob.objects.filter(pk=moving.pk).update(processed=F("processed") + 1)
         return bulk_jobs_recover(stale_after=timedelta(seconds=-1))
@@ -160,6 +163,50 @@ def test_a_job_resumed_again_and_again_without_progress_fails_and_one_that_progr
     assert (stuck.status, stuck.failure_reason) == ("failed", "no progress after 2 resumes (the workers' logs say why)")
     assert ending["data"] == {"uuid": str(stuck.pk), "created": 0, "updated": 0, "failed": 2}
     assert moving.status == "running"
+
+
+def _tasks_taken_by_a_worker_that_died(*jobs: BulkJob) -> None:
+    """Leave the jobs' current tasks as a worker killed while running them leaves them."""
+    task_ids = BulkJob.objects.filter(pk__in=[job.pk for job in jobs]).values_list("task_id", flat=True)
+    DBTaskResult.objects.filter(id__in=list(task_ids)).update(status=TaskResultStatus.RUNNING)
+
+
+def _next_task_taken(queue: str) -> DBTaskResult:
+    """The task a worker of `queue` would take now (the worker's own query)."""
+    with transaction.atomic():
+        return DBTaskResult.objects.ready().filter(queue_name=queue).get_locked()
+
+
+def test_a_job_waiting_in_a_long_queue_is_neither_resumed_nor_failed(settings):
+    settings.BULK_MAX_STALLED_RESUMES = 2
+    account = factories.account_make()
+    user = factories.user_make(account)
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]})
+    job = bulk_job_create(user=user, request=request, flags=BulkFlags())  # no worker takes it in this test
+
+    resumed = [bulk_jobs_recover(stale_after=timedelta(seconds=-1)) for _ in range(4)]
+
+    job.refresh_from_db()
+    assert resumed == [0, 0, 0, 0]
+    assert (job.status, job.stalled_resumes) == (BulkJob.Status.QUEUED, 0)
+    assert DBTaskResult.objects.filter(args_kwargs__args__0=str(job.pk)).count() == 1
+
+
+def test_a_resumed_job_is_taken_before_the_jobs_released_after_it(settings):
+    account = factories.account_make()
+    user = factories.user_make(account)
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]})
+    dead = bulk_job_create(user=user, request=request, flags=BulkFlags())
+    _tasks_taken_by_a_worker_that_died(dead)
+    BulkJob.objects.filter(pk=dead.pk).update(status=BulkJob.Status.RUNNING)
+    assert bulk_jobs_recover(stale_after=timedelta(seconds=-1)) == 1
+    later = [bulk_job_create(user=user, request=request, flags=BulkFlags()) for _ in range(3)]
+
+    taken = _next_task_taken(settings.BULK_QUEUE)
+
+    dead.refresh_from_db()
+    assert str(taken.id) == dead.task_id
+    assert dead.task_id not in {job.task_id for job in later}
 
 
 def _raised_by_django(sqlite_call) -> OperationalError:

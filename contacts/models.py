@@ -81,14 +81,23 @@ class Contact(models.Model):
 def _cascade_unless_unfinished(collector, field, sub_objs, using):
     """A job's list or user takes its finished jobs with it when deleted; a job that has yet
     to apply its accepted contacts stops the deletion instead."""
-    unfinished = sub_objs.filter(status__in=BulkJob.UNFINISHED)
+    _protect_unfinished(field, sub_objs.filter(status__in=BulkJob.UNFINISHED))
+    models.CASCADE(collector, field, sub_objs, using)
+
+
+def _cascade_unless_job_unfinished(collector, field, sub_objs, using):
+    """The same for the users a job's rows name as owners."""
+    _protect_unfinished(field, sub_objs.filter(job__status__in=BulkJob.UNFINISHED))
+    models.CASCADE(collector, field, sub_objs, using)
+
+
+def _protect_unfinished(field, unfinished) -> None:
     if unfinished.exists():
         raise models.ProtectedError(
             f"Bulk jobs still to run use this {field.remote_field.model._meta.verbose_name}: "
             "delete it once they end.",
             set(unfinished),
         )
-    models.CASCADE(collector, field, sub_objs, using)
 
 
 class BulkJob(models.Model):
@@ -160,6 +169,20 @@ class BulkJob(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class BulkJobOwner(models.Model):
+    """A user that rows of a job name as their contact's owner: the user cannot be deleted
+    before the job has created those contacts (their owner is checked at the commit)."""
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=_cascade_unless_job_unfinished, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "user"], name="bulk_job_owner_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.job_id}"
 
 
 class IdempotencyKey(models.Model):

@@ -21,7 +21,7 @@ from realtime import events
 from .bulk_input import BodyProblems, BulkRequest, contacts_json_pieces
 from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
-from .models import BulkJob
+from .models import BulkJob, BulkJobOwner
 from .payload import payload_pack
 from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_waiting
 from .bulk_write import contacts_matching
@@ -53,10 +53,8 @@ def bulk_job_create(
     nothing is written or sent. A request repeating an idempotency key answers its job.
     """
     account_id = flags.account_id or user.account_id
-    payload = payload_pack(
-        pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE),
-        owners=_owners(account_id=account_id, request=request),
-    )
+    owners = _owners(account_id=account_id, request=request)
+    payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
     list_id = _list_id(account_id=account_id, request=request)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
@@ -85,6 +83,7 @@ def bulk_job_create(
             reserved_connect_creates=connect_creates,
             queue=settings.BULK_QUEUE,
         )
+        BulkJobOwner.objects.bulk_create([BulkJobOwner(job=job, user_id=pk) for pk in set(owners.values())])
         job.task_id = bulk_job_enqueue(job_id=str(job.pk))
         job.save(update_fields=["task_id"])
         if request_key is not None:

@@ -5,8 +5,10 @@ from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
 from accounts.models import User
+from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
 from contacts.payload import payload_pack
+from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from lists.models import ContactList
 from quotas.models import UserQuota
 from tests import factories
@@ -197,6 +199,24 @@ def test_a_list_or_user_whose_job_has_yet_to_run_is_not_deleted_and_is_once_it_e
     deleted = operator_client.post(f"/admin/lists/contactlist/{contact_list.pk}/delete/", {"post": "yes"})
     assert deleted.status_code == 302
     assert not ContactList.objects.filter(pk=contact_list.pk).exists() and not BulkJob.objects.filter(pk=job.pk).exists()
+
+
+def test_a_user_named_as_an_owner_by_a_job_yet_to_run_is_not_deleted_and_the_job_gives_them_the_contact(
+    operator_client,
+):
+    account = factories.account_make()
+    caller, owner = factories.user_make(account), factories.user_make(account)
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test", "owner": owner.email}]})
+    job = bulk_job_create(user=caller, request=request, flags=BulkFlags())
+
+    refused = operator_client.post(f"/admin/accounts/user/{owner.pk}/delete/", {"post": "yes"})
+    assert "Cannot delete user" in refused.content.decode()
+    assert User.objects.filter(pk=owner.pk).exists()
+
+    bulk_job_process(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.created) == (BulkJob.Status.DONE, 1)
+    assert Contact.objects.get(account=account, email="a@example.test").owner_id == owner.pk
 
 
 def test_a_user_is_not_moved_to_another_account_while_its_accounts_jobs_run(operator_client):

@@ -26,6 +26,7 @@ from contacts_project.schema import (
 from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse_json
 from .fields import CONTACT_FIELDS
 from .idempotency import RequestKey, idempotency_key_valid
+from .problems import problems_gathered
 from .selectors import bulk_job_find, contact_find, contacts_filtered
 from .services import BulkFlags, bulk_job_create
 
@@ -108,9 +109,11 @@ class ContactBulkCreateApi(APIView):
         },
     )
     def post(self, request):
-        flags = bulk_flags(request.query_params)
-        request_key = _request_key(request)
-        body = bulk_request_parse_json(request.body)
+        flags, request_key, body = problems_gathered(
+            lambda: bulk_flags(request.query_params),
+            lambda: _request_key(request),
+            lambda: bulk_request_parse_json(request.body),
+        )
         job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key)
         return Response(self.OutputSerializer(job, context={"request": request}).data, status=202)
 

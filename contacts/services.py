@@ -23,6 +23,7 @@ from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob, BulkJobOwner
 from .payload import payload_pack
+from .problems import problems_gathered
 from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_waiting
 from .bulk_write import contacts_matching
 from .chunk_apply import Chunk, chunk_rows_apply
@@ -53,9 +54,11 @@ def bulk_job_create(
     nothing is written or sent. A request repeating an idempotency key answers its job.
     """
     account_id = flags.account_id or user.account_id
-    owners = _owners(account_id=account_id, request=request)
+    list_id, owners = problems_gathered(
+        lambda: _list_id(account_id=account_id, request=request),
+        lambda: _owners(account_id=account_id, request=request),
+    )
     payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
-    list_id = _list_id(account_id=account_id, request=request)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
         if request_key is not None:

@@ -140,6 +140,8 @@ class BulkJob(models.Model):
     reserved_connect_creates = models.PositiveIntegerField(default=0)
     connect_created = models.PositiveIntegerField(default=0)
     starting_sent = models.BooleanField(default=False)
+    # The rows whose `running` events the channel layer has had, as of the last chunk's commit.
+    events_sent = models.PositiveIntegerField(default=0)
     queue = models.CharField(max_length=64, default="default")  # settings.BULK_QUEUE of its server
     task_id = models.CharField(max_length=64, blank=True, default="")
 

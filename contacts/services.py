@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -135,12 +136,14 @@ def bulk_job_process(*, job_id) -> None:
         collected_at_default=job.created_at,
     )
     size = settings.BULK_CHUNK_SIZE
+    running = _RunningEvents(job)
+    running.send(start=job.events_sent, stop=job.processed)  # those a runner before may not have sent
     chunks = None
     for start in range(job.processed, job.total, size):
         try:
             if chunks is None:  # here: a payload that cannot be read fails the job like a row that cannot be written
                 chunks = JobChunks(JobRows(job.payload), size=size)
-            _chunk_commit(job, chunks.at(start), options, meanwhile=chunks.prepare_next)
+            _chunk_commit(job, chunks.at(start), options, running=running, meanwhile=chunks.prepare_next)
         except JobTakenOver:
             logger.info("Bulk job %s is processed by another runner from row %s", job.pk, start)
             return
@@ -153,14 +156,32 @@ def bulk_job_process(*, job_id) -> None:
             _job_end(job, status=BulkJob.Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
             return
         # Sent while the next chunk is written; `ending` waits for them (same sender, in order).
-        events.publish_frames(
-            user_id=job.user_id,
-            frames=events.running_frames(
-                job_id=str(job.pk), start=start, stop=min(start + size, job.total), total=job.total
-            ),
-            wait=False,
-        )
+        running.send(start=start, stop=min(start + size, job.total))
     _job_end(job, status=BulkJob.Status.DONE)
+
+
+class _RunningEvents:
+    """A job's `running` events, sent as its chunks commit, and how far the channel layer has
+    had them. Each chunk's commit records that; a runner resuming the job sends again the
+    events after it, which a runner killed right after a commit had not sent (so a resumed
+    job may repeat some `running` events, and never loses one)."""
+
+    def __init__(self, job: BulkJob):
+        self.job = job
+        self._had = job.events_sent
+        self._sending: list[tuple[Future, int]] = []  # the last message of each send, and its end
+
+    def send(self, *, start: int, stop: int) -> None:
+        if start >= stop:
+            return
+        frames = events.running_frames(job_id=str(self.job.pk), start=start, stop=stop, total=self.job.total)
+        self._sending.append((events.publish_frames(user_id=self.job.user_id, frames=frames, wait=False), stop))
+
+    def had(self) -> int:
+        """The rows whose events the channel layer has had (sent, or failed to take)."""
+        while self._sending and self._sending[0][0].done():
+            self._had = self._sending.pop(0)[1]
+        return self._had
 
 
 # SQLSTATE classes of a database away or short of something for a while (connection,
@@ -182,7 +203,9 @@ def _database_away(exc: Exception) -> bool:
     return state is None or state.startswith(_AWAY_STATES)
 
 
-def _chunk_commit(job: BulkJob, chunk: Chunk, options: UpsertOptions, *, meanwhile: Callable[[], None]) -> None:
+def _chunk_commit(
+    job: BulkJob, chunk: Chunk, options: UpsertOptions, *, running: _RunningEvents, meanwhile: Callable[[], None]
+) -> None:
     """Apply one chunk of rows and the job's counters in one transaction (`meanwhile`: work
     to do while the database writes the rows)."""
     start = chunk.start
@@ -204,8 +227,11 @@ def _chunk_commit(job: BulkJob, chunk: Chunk, options: UpsertOptions, *, meanwhi
         job.connect_created += outcome.connect_created
         job.errors = job.errors + outcome.errors
         job.heartbeat_at = timezone.now()
+        job.events_sent = running.had()
         job.save(
-            update_fields=["processed", "created", "updated", "failed", "connect_created", "errors", "heartbeat_at"]
+            update_fields=[
+                "processed", "created", "updated", "failed", "connect_created", "errors", "heartbeat_at", "events_sent",
+            ]
         )
 
 

@@ -22,7 +22,7 @@ from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
 from contacts.payload import payload_pack
 from contacts.services import BulkFlags, _database_away, bulk_job_create, bulk_job_process, bulk_jobs_recover
-from realtime.events import ENDING
+from realtime.events import ENDING, RUNNING
 from tests import factories
 from tests.conftest import database_url, service_env
 from tests.live import ServiceProcesses, frames_until_ending, wait_for
@@ -163,6 +163,24 @@ def test_a_job_resumed_again_and_again_without_progress_fails_and_one_that_progr
     assert (stuck.status, stuck.failure_reason) == ("failed", "no progress after 2 resumes (the workers' logs say why)")
     assert ending["data"] == {"uuid": str(stuck.pk), "created": 0, "updated": 0, "failed": 2}
     assert moving.status == "running"
+
+
+def test_a_resumed_job_sends_the_running_events_its_last_runner_had_not_sent(settings):
+    settings.BULK_CHUNK_SIZE = 2
+    account = factories.account_make()
+    user = factories.user_make(account)
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": f"c{i}@example.test"} for i in range(6)]})
+    job = bulk_job_create(user=user, request=request, flags=BulkFlags())
+    # As a runner killed between its first chunk's commit and sending that chunk's events
+    # leaves the job (those two rows are not what this test looks at).
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING, processed=2, events_sent=0)
+
+    with factories.events_subscribed(user) as channel:
+        bulk_job_process(job_id=job.pk)
+        received = factories.events_until_ending(channel, str(job.pk))
+
+    assert [e["data"]["i"] for e in received if e["event"] == RUNNING] == [0, 1, 2, 3, 4, 5]
+    assert [e["event"] for e in received][-1] == ENDING
 
 
 def _tasks_taken_by_a_worker_that_died(*jobs: BulkJob) -> None:

@@ -19,7 +19,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
-    StringConstraints,
     ValidationError,
     model_validator,
 )
@@ -32,12 +31,13 @@ from .fields import (
     VARS_MAX_KEYS,
     VARS_MAX_VALUE_LENGTH,
 )
+from .languages import ISO_639_1
 from .normalize import linkedin_key
 
 MAX_CONTACTS = 10_000
 MAX_REPORTED_ERRORS = 1000
 NOT_NULL = "may not be null"
-_LANGUAGE_CODE = r"^[A-Za-z]{2}$"
+_LANGUAGE_CODE = r"^[A-Za-z]{2}$"  # ASCII only: the Kelvin sign (U+212A) lowercases to "k"
 
 _email_validator = EmailValidator()
 # Addresses of the common form (a dot-atom local part at a host name) in one precompiled
@@ -228,6 +228,23 @@ _FAST_VARS = _FastPath(
 )
 
 
+class _Language:
+    """An ISO 639-1 code in any case, lowercased: checked by pydantic-core, no Python call."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        # The pattern is matched before the lowering, the codes looked up after it.
+        return core_schema.chain_schema(
+            [
+                core_schema.str_schema(strict=True, pattern=_LANGUAGE_CODE, to_lower=True),
+                core_schema.literal_schema(sorted(ISO_639_1)),
+            ]
+        )
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: Any) -> Any:
+        # The codes as stored; the API accepts them in any case.
+        return {"type": "string", "enum": sorted(ISO_639_1)}
+
+
 def _text(max_length: int, check=None, fast_pattern: str | None = None) -> Any:
     text = Annotated[StrictStr, Field(max_length=max_length, pattern=_NO_NUL)]
     if check is not None:
@@ -252,7 +269,7 @@ _KINDS = {
     ],
     "datetime": lambda f: Annotated[datetime, BeforeValidator(_parse_collected_at), _FAST_DATETIME],
     "source": lambda f: Literal[SOURCES],
-    "language": lambda f: Annotated[str, StringConstraints(strict=True, pattern=_LANGUAGE_CODE, to_lower=True)],
+    "language": lambda f: Annotated[str, _Language()],
     "vars": lambda f: Annotated[dict[StrictStr, Any], AfterValidator(_valid_vars), _FAST_VARS],
 }
 
@@ -364,7 +381,7 @@ def _problem_entry(loc: tuple, kind: str, message: str, value: Any) -> dict | No
             field = str(loc[2])
             if len(loc) == 3 and value is None and field in _NOT_NULL_FIELDS:
                 message = NOT_NULL
-            elif field == "language" and kind == "string_pattern_mismatch":
+            elif field == "language" and kind in ("string_pattern_mismatch", "literal_error"):
                 message = "must be a two-letter ISO 639-1 code"
         else:  # the row itself: missing both keys (our check), or not a valid object
             field = "email" if kind == "invalid" else "contacts"

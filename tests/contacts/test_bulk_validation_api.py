@@ -11,7 +11,7 @@ from django.core.validators import EmailValidator
 
 from contacts.bulk_input import MAX_CONTACTS, MAX_REPORTED_ERRORS, BodyProblems, bulk_request_parse
 from contacts.models import BulkJob, Contact
-from contacts.services import UNKNOWN_LIST
+from contacts.services import UNKNOWN_LIST, bulk_job_process
 from lists.models import ContactList
 from realtime.events import MESSAGE_TYPE, frame, starting
 from tests import factories
@@ -218,6 +218,10 @@ CONTACT_CASES = {
     "source-not-a-string": ({**VALID, "source": 1}, _row("source", SOURCES)),
     "three-letter-language": ({**VALID, "language": "eng"}, _row("language", LANGUAGE)),
     "language-with-digit": ({**VALID, "language": "e1"}, _row("language", LANGUAGE)),
+    "two-letters-not-a-language": ({**VALID, "language": "zz"}, _row("language", LANGUAGE)),
+    "upper-case-not-a-language": ({**VALID, "language": "ZZ"}, _row("language", LANGUAGE)),
+    "withdrawn-language": ({**VALID, "language": "sh"}, _row("language", LANGUAGE)),
+    "kelvin-sign-lowercasing-to-a-language": ({**VALID, "language": "\u212ai"}, _row("language", LANGUAGE)),
     "vars-nested-object": (
         {**VALID, "vars": {"team": {"size": 3}}},
         _row("vars", "value of 'team' must be a string, number, boolean or null"),
@@ -277,6 +281,14 @@ CONTACT_CASES = {
 @pytest.mark.parametrize("contact, errors", CONTACT_CASES.values(), ids=CONTACT_CASES.keys())
 def test_invalid_contact_is_refused_naming_its_index_and_field(api, contact, errors):
     assert _refused(api, _body({"email": "first@example.test"}, contact)) == errors
+
+
+def test_language_code_in_upper_case_is_accepted_and_stored_in_lower_case(api):
+    accepted = _post(api, _body({**VALID, "language": "PT"}))
+    assert accepted.status_code == 202, accepted.content
+
+    bulk_job_process(job_id=accepted.json()["uuid"])
+    assert Contact.objects.get().language == "pt"
 
 
 @pytest.mark.parametrize(
@@ -410,6 +422,24 @@ def test_body_over_the_size_limit_answers_413_json(api, settings):
     assert _refused(api, _body(*contacts), status=413) == [
         {"field": "body", "message": "The request body is larger than this service accepts."}
     ]
+
+
+@pytest.mark.parametrize(
+    "content_type, message",
+    [
+        ("text/plain", 'must be application/json, not "text/plain"'),
+        ("application/x-www-form-urlencoded", 'must be application/json, not "application/x-www-form-urlencoded"'),
+        ("", "is missing: send application/json"),
+    ],
+)
+def test_body_not_sent_as_json_answers_415_on_field_content_type(api, content_type, message):
+    before = _stored()
+    response = api.generic("POST", BULK, json.dumps(_body(VALID)), content_type=content_type)
+
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"errors": [{"field": "Content-Type", "message": message}]}
+    assert _stored() == before
 
 
 def test_request_without_token_answers_401(db):

@@ -84,3 +84,17 @@ def test_staff_without_the_add_permission_cannot_import(client):
     client.force_login(staff)
 
     assert client.get("/admin/contacts/contact/import/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_import_with_a_language_that_is_no_iso_639_1_code_names_its_line_and_writes_nothing(client):
+    operator = factories.user_make(factories.account_make(), is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    data = b"email,lang\na@example.test,FR\nb@example.test,ZZ\n"
+    upload = SimpleUploadedFile("c.csv", data, content_type="text/csv")
+
+    client.post("/admin/contacts/contact/import/", {"file": upload, "new_list": "Leads"})
+    page = client.post("/admin/contacts/contact/import/preview/", {})
+
+    assert page.context["problems"] == [{"line": 3, "column": "lang", "message": "must be a two-letter ISO 639-1 code"}]
+    assert not Contact.objects.exists() and not BulkJob.objects.exists()

@@ -2,6 +2,9 @@
 accept only values that the full checks accept, unchanged: a shortcut, never a different
 verdict. Values are generated from the fast patterns themselves, and near them."""
 
+import itertools
+import string
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -25,6 +28,7 @@ from contacts.bulk_input import (
     bulk_request_parse_json,
 )
 from contacts.fields import CONTACT_FIELDS, FIELDS_BY_API, VARS_MAX_KEY_LENGTH, VARS_MAX_KEYS, VARS_MAX_VALUE_LENGTH
+from contacts.languages import ISO_639_1
 
 # Each fast path at the longest length a field of its kind takes.
 FAST_TEXT = {
@@ -263,3 +267,39 @@ def test_each_text_field_takes_its_kinds_common_form_up_to_its_own_length(field)
         assert _problems_of({field.api: "p p"}) == [
             {"index": 0, "field": field.api, "message": FULL_CHECK_MESSAGES[field.kind]}
         ]
+
+
+# The language is checked by pydantic-core alone (a pattern, lowering, a lookup in the codes).
+NOT_A_LANGUAGE = [{"index": 0, "field": "language", "message": "must be a two-letter ISO 639-1 code"}]
+
+
+def _language_of(value):
+    """The language a contact with this `language` is stored with, or None if it is refused."""
+    body = {"list": {"name": "L"}, "contacts": [{"email": "k@example.test", "language": value}]}
+    try:
+        return bulk_request_parse_json(to_json(body)).contacts[0]["language"]
+    except BodyProblems as refused:
+        assert refused.errors == NOT_A_LANGUAGE
+        return None
+
+
+def test_the_language_codes_are_those_of_iso_639_1_in_force():
+    assert len(ISO_639_1) == 183
+    assert all(len(code) == 2 and code.isascii() and code.islower() for code in ISO_639_1)
+    assert {"en", "fr", "pt", "zh", "ht", "nb", "nn", "no"} <= ISO_639_1
+    assert not {"sh", "bh", "iw", "in", "ji", "jw", "mo"} & ISO_639_1  # withdrawn
+
+
+def test_language_takes_exactly_the_iso_639_1_codes_in_any_case_and_lowercases_them():
+    pairs = ["".join(pair) for pair in itertools.product(string.ascii_letters, repeat=2)]
+
+    assert {pair: _language_of(pair) for pair in pairs} == {
+        pair: pair.lower() if pair.lower() in ISO_639_1 else None for pair in pairs
+    }
+
+
+@checked
+@given(st.text(alphabet=st.sampled_from("enFRzZ \u212a\u0130\u017f\x00"), max_size=3) | st.text(max_size=3))
+def test_a_language_other_than_a_code_in_ascii_is_refused(value):
+    stored = _language_of(value)
+    assert stored is None or (value.isascii() and value.lower() == stored and stored in ISO_639_1)

@@ -19,6 +19,7 @@ from contacts_project.pagination import CURSOR_PARAMETERS, CursorPagination, pag
 from contacts_project.schema import (
     BULK_EVENTS_DESCRIPTION,
     ERROR_RESPONSES,
+    WRITE_ERROR_RESPONSES,
     ErrorSerializer,
     QuotaErrorSerializer,
 )
@@ -104,7 +105,7 @@ class ContactBulkCreateApi(APIView):
         responses={
             202: OutputSerializer,
             402: QuotaErrorSerializer,
-            **ERROR_RESPONSES,
+            **WRITE_ERROR_RESPONSES,
             422: OpenApiResponse(ErrorSerializer, description="Idempotency-Key used with another request"),
         },
     )

@@ -2,8 +2,10 @@
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import status
-from rest_framework.exceptions import APIException, ParseError, ValidationError
+from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -33,6 +35,10 @@ def api_exception_handler(exc, context):
         response.data = {"errors": _field_errors(exc.detail)}
     elif isinstance(exc, ParseError):
         response.data = {"errors": [{"field": "body", "message": str(exc.detail)}]}
+    elif isinstance(exc, UnsupportedMediaType):
+        sent = context["request"].content_type
+        message = f'must be application/json, not "{sent}"' if sent else "is missing: send application/json"
+        response.data = {"errors": [{"field": "Content-Type", "message": message}]}
     elif isinstance(exc, APIException):
         response.data = {"errors": [{"message": str(exc.detail)}]}
     return response
@@ -41,10 +47,18 @@ def api_exception_handler(exc, context):
 TOO_LARGE = {"errors": [{"field": "body", "message": "The request body is larger than this service accepts."}]}
 # Nothing was written: every write of a request is one transaction.
 DATABASE_UNAVAILABLE = {"errors": [{"message": "The database is unavailable; nothing was written. Try again shortly."}]}
+NOT_FOUND = {"errors": [{"message": "No such path in this API; /api/schema/ lists them (/api/v1/ paths end without a slash)."}]}
 
 
 def request_too_large() -> Response:
     return Response(TOO_LARGE, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
+def page_not_found(request, exception):
+    """The 404 of a path no URL matches: the error shape under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(NOT_FOUND, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def _field_errors(detail, prefix: str = "") -> list[dict]:

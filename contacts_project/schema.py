@@ -29,6 +29,11 @@ ERROR_RESPONSES = {
     429: OpenApiResponse(ErrorSerializer, description="Rate limit reached; see Retry-After"),
     503: OpenApiResponse(ErrorSerializer, description="The database is out of reach; nothing was written"),
 }
+# The routes that take a body read JSON only.
+WRITE_ERROR_RESPONSES = {
+    **ERROR_RESPONSES,
+    415: OpenApiResponse(ErrorSerializer, description="The body is not sent as application/json"),
+}
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from contacts_project.fields import StrictCharField
 from contacts_project.pagination import CURSOR_PARAMETERS, CursorPagination, page_of
-from contacts_project.schema import ERROR_RESPONSES
+from contacts_project.schema import ERROR_RESPONSES, WRITE_ERROR_RESPONSES
 
 from .selectors import list_find, lists_with_counts
 from .services import ListNameTaken, list_create
@@ -42,7 +42,7 @@ class ListListCreateApi(APIView):
     @extend_schema(
         operation_id="lists_create",
         request=InputSerializer,
-        responses={201: ListOutputSerializer, **ERROR_RESPONSES},
+        responses={201: ListOutputSerializer, **WRITE_ERROR_RESPONSES},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from contacts.fields import CONTACT_FIELDS
+from contacts.languages import ISO_639_1
 
 
 @pytest.fixture
@@ -43,6 +44,19 @@ def test_bulk_operation_documents_body_flags_errors_402_and_events(schema):
     assert set(components[reason_ref]["enum"]) == {"contact_connect_quotas", "contact_total_quotas"}
     for event in ("contact_bulk_create_starting", "contact_bulk_create_running", "contact_bulk_create_ending"):
         assert event in operation["description"]
+
+
+def test_contact_language_is_documented_as_a_string_of_the_iso_639_1_codes(schema):
+    components = schema["components"]["schemas"]
+    [ref] = components["ContactInput"]["properties"]["language"]["allOf"]
+    language = components[ref["$ref"].rsplit("/", 1)[1]]
+    assert language["type"] == "string" and set(language["enum"]) == ISO_639_1
+
+
+def test_write_operations_document_the_415_of_a_body_not_sent_as_json(schema):
+    operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
+    writes = {(path, method) for path, method, op in operations if "415" in op["responses"]}
+    assert writes == {("/api/v1/contacts/bulk", "post"), ("/api/v1/lists", "post")}
 
 
 def test_schema_declares_oauth2_with_both_scopes(schema):

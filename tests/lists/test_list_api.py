@@ -183,6 +183,17 @@ def test_list_create_with_invalid_json_answers_400_on_field_body(api, account):
 
 
 @pytest.mark.django_db
+def test_list_create_not_sent_as_json_answers_415_on_field_content_type(api, account):
+    response = api.post(LISTS, data="name=Leads", content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 415
+    assert response.json() == {
+        "errors": [{"field": "Content-Type", "message": 'must be application/json, not "application/x-www-form-urlencoded"'}]
+    }
+    assert not ContactList.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("name", [0, True, ["Leads"]])
 def test_list_name_that_is_not_a_string_answers_400(api, account, name):
     # Found by schema fuzzing: DRF's CharField turned 0 into "0".

@@ -30,6 +30,7 @@ from .idempotency import RequestKey, idempotency_key_valid
 from .problems import problems_gathered
 from .selectors import bulk_job_find, contact_find, contacts_filtered
 from .services import BulkFlags, bulk_job_create
+from .tasks import bulk_job_release
 
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 BULK_FLAGS = {"moveToList": "move_to_list", "replaceOwner": "replace_owner"}
@@ -115,8 +116,22 @@ class ContactBulkCreateApi(APIView):
             lambda: _request_key(request),
             lambda: bulk_request_parse_json(request.body),
         )
-        job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key)
-        return Response(self.OutputSerializer(job, context={"request": request}).data, status=202)
+        job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key, release=False)
+        return _ReleasedOnceSent(self.OutputSerializer(job, context={"request": request}).data, task_id=job.task_id)
+
+
+class _ReleasedOnceSent(Response):
+    """The 202, which lets a worker take the job once it has been written: so the 202 always
+    comes before the job's `ending`, as the contract says, however small the job. (Were the
+    response never written, the task waits ANNOUNCE_GRACE, then runs all the same.)"""
+
+    def __init__(self, data, *, task_id: str):
+        super().__init__(data, status=202)
+        self._task_id = task_id
+
+    def close(self):
+        bulk_job_release(task_id=self._task_id)
+        super().close()  # then the request's end: its database connection goes back
 
 
 def _request_key(request) -> RequestKey | None:

@@ -47,9 +47,11 @@ class BulkFlags:
 
 
 def bulk_job_create(
-    *, user: User, request: BulkRequest, flags: BulkFlags, request_key: RequestKey | None = None
+    *, user: User, request: BulkRequest, flags: BulkFlags, request_key: RequestKey | None = None, release: bool = True
 ) -> BulkJob:
-    """Accept a bulk request: check it, reserve quota, store the job, announce it.
+    """Accept a bulk request: check it, reserve quota, store the job, announce it, and let a
+    worker process it (release=False: the caller does, with bulk_job_release, once its
+    answer is out).
 
     Raises BodyProblems (400), QuotaExceeded (402) or IdempotencyConflict (422); then
     nothing is written or sent. A request repeating an idempotency key answers its job.
@@ -92,7 +94,7 @@ def bulk_job_create(
         job.save(update_fields=["task_id"])
         if request_key is not None:
             idempotency_record(account_id=account_id, user_id=user.pk, request_key=request_key, job=job)
-    bulk_job_announce(job_id=job.pk)
+    bulk_job_announce(job_id=job.pk, release=release)
     return job
 
 

@@ -9,6 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 
+from django.core.signals import request_finished
+from django.db import close_old_connections
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from rest_framework.test import APIRequestFactory
+
+from contacts.apis import ContactBulkCreateApi
 from contacts.bulk_input import MAX_CONTACTS, MAX_REPORTED_ERRORS, BodyProblems, bulk_request_parse
 from contacts.models import BulkJob, Contact
 from contacts.services import UNKNOWN_LIST, bulk_job_process
@@ -500,3 +507,24 @@ def test_the_email_check_agrees_with_djangos_validator(email):
     except BodyProblems:
         accepted = False
     assert accepted == django_accepts
+
+
+def test_the_job_is_let_run_only_once_its_202_is_written(user):
+    # Called as the server calls it: the response is closed once it has been written.
+    request = APIRequestFactory().post(
+        BULK, json.dumps(_body(VALID)), content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {factories.token_make(user)}",
+    )
+    response = ContactBulkCreateApi.as_view()(request)
+    assert response.status_code == 202
+    task = DBTaskResult.objects.get(id=BulkJob.objects.get(pk=response.data["uuid"]).task_id)
+    assert task.run_after > timezone.now()  # no worker may take it yet
+
+    request_finished.disconnect(close_old_connections)  # as Django's test client does: keep the test's connection
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+    task.refresh_from_db()
+    assert task.run_after <= timezone.now()

@@ -105,9 +105,8 @@ def _credentials_hold(scope) -> bool:
 # Off the one thread that runs sync code by default, so that a socket's check does not wait
 # behind other work; a few threads, each holding a pooled connection while it checks.
 CHECK_THREADS = 4
-credentials_hold = database_sync_to_async(
-    _credentials_hold, thread_sensitive=False, executor=ThreadPoolExecutor(CHECK_THREADS, "socket-credentials")
-)
+check_threads = ThreadPoolExecutor(CHECK_THREADS, "socket-credentials")
+credentials_hold = database_sync_to_async(_credentials_hold, thread_sensitive=False, executor=check_threads)
 
 
 class SocketAuthMiddleware(BaseMiddleware):

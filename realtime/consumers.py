@@ -1,8 +1,11 @@
-"""The /ws/ socket: joins its user's group, forwards each event as one text frame, and
-answers `resume` messages with what a client missed of a job."""
+"""The /ws/ socket: joins its user's group (again and again, for as long as it is open),
+forwards each event as one text frame, and answers `resume` messages with what a client
+missed of a job."""
 
+import asyncio
 import json
 import logging
+import random
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -16,12 +19,27 @@ from .close_codes import CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHENTICATED
 from .events import frame, job_catch_up, user_group
 
 JOIN_ATTEMPTS = 3
+# The channel layer drops a membership `group_expiry` seconds after the channel last joined
+# (its failsafe for servers that die without leaving), however alive the socket is: an open
+# socket joins again at least this many times per expiry, so its membership never lapses.
+RENEWALS_PER_EXPIRY = 4
 
 logger = logging.getLogger(__name__)
 
 
 class EventsConsumer(AsyncWebsocketConsumer):
     closing = False
+    group = None
+    renewal: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the consumer ends (closed, failed, or cancelled by the server before its
+            # disconnect ran), no renewal outlives it to keep a dead channel in the group.
+            if self.renewal is not None:
+                self.renewal.cancel()
 
     async def connect(self):
         denial = self.scope.get("auth_denial")
@@ -35,10 +53,14 @@ class EventsConsumer(AsyncWebsocketConsumer):
         # of a job it posts afterwards can be missed.
         self.group = user_group(user.pk)
         if not await self._join():
+            self.group = None
             await self.accept()
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
         await self.accept()
+        expiry = getattr(self.channel_layer, "group_expiry", None)  # a layer without one never drops
+        if expiry:
+            self.renewal = asyncio.create_task(self._renew_membership(expiry / RENEWALS_PER_EXPIRY))
 
     async def _join(self) -> bool:
         """Join the user's group. The first command after the channel layer's Redis came
@@ -49,11 +71,25 @@ class EventsConsumer(AsyncWebsocketConsumer):
                 return True
             except Exception:
                 logger.warning("Socket could not join %s (attempt %s)", self.group, attempt + 1, exc_info=True)
-        self.group = None
         return False
 
+    async def _renew_membership(self, period: float) -> None:
+        """Join the group again at least every `period` seconds until the socket closes: one
+        ZADD and one EXPIRE on Redis per socket and period, no database work. A socket that
+        cannot renew is closed with 4503 rather than left to go deaf when its membership lapses."""
+        while not self.closing:
+            # At random in the second half of the period: sockets that opened together (all of
+            # a restarted server's) drift apart instead of renewing in one burst.
+            await asyncio.sleep(period * random.uniform(0.5, 1))
+            if not await self._join():
+                await self._close(CLOSE_TRY_AGAIN_LATER)
+                return
+
     async def disconnect(self, code):
-        if getattr(self, "group", None):
+        if self.renewal is not None:
+            self.renewal.cancel()
+            await asyncio.wait([self.renewal])  # ended before the discard: none can follow it
+        if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):

@@ -159,6 +159,10 @@ REALTIME_EVENTS_PER_MESSAGE = env_int("REALTIME_EVENTS_PER_MESSAGE", 2500, minim
 # A socket's channel holds at most this many undelivered messages; past it channels-redis
 # drops group messages silently, so it is sized far above what concurrent jobs queue.
 _CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000, minimum=100)
+# Seconds a channel stays in a group after it last joined: the layers' failsafe that drops
+# the memberships of a server that died without leaving. An open socket joins again every
+# quarter of this (realtime/consumers.py), so it never loses its user's events.
+_CHANNEL_GROUP_EXPIRY = env_int("CHANNEL_GROUP_EXPIRY", 86400, minimum=2)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -168,7 +172,7 @@ if REDIS_URL:
                 "prefix": env_str("CHANNELS_REDIS_PREFIX", "contacts"),
                 "capacity": _CHANNEL_CAPACITY,
                 "expiry": 300,
-                "group_expiry": 86400,
+                "group_expiry": _CHANNEL_GROUP_EXPIRY,
             },
         }
     }
@@ -176,7 +180,7 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": _CHANNEL_CAPACITY, "expiry": 300},
+            "CONFIG": {"capacity": _CHANNEL_CAPACITY, "expiry": 300, "group_expiry": _CHANNEL_GROUP_EXPIRY},
         }
     }
 # Whether each server process also runs the background work in a thread of its own.

@@ -36,3 +36,11 @@ def page_of(item_serializer, component_name: str):
 CURSOR_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="From the `next` or `previous` link"),
 ]
+
+
+def query_parameters_check(request, known: set[str]) -> None:
+    """Answer a query parameter the route does not take with a 400 naming it: a misspelt
+    filter must not silently return everything."""
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ValidationError({name: ["is not a known query parameter"] for name in unknown})

@@ -4,8 +4,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts_project.fields import StrictCharField
-from contacts_project.pagination import CURSOR_PARAMETERS, CursorPagination, page_of
+from contacts_project.fields import KnownFieldsSerializer, StrictCharField
+from contacts_project.pagination import CURSOR_PARAMETERS, CursorPagination, page_of, query_parameters_check
 from contacts_project.schema import ERROR_RESPONSES, WRITE_ERROR_RESPONSES
 
 from .selectors import list_find, lists_with_counts
@@ -20,7 +20,7 @@ class ListOutputSerializer(serializers.Serializer):
 
 
 class ListListCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         # Kept as sent: the bulk route finds a list by its exact name.
         name = StrictCharField(max_length=200, trim_whitespace=False)
 
@@ -35,6 +35,7 @@ class ListListCreateApi(APIView):
         responses={200: page_of(ListOutputSerializer, "ListPage"), **ERROR_RESPONSES},
     )
     def get(self, request):
+        query_parameters_check(request, {"cursor"})
         paginator = CursorPagination()
         page = paginator.paginate_queryset(lists_with_counts(account_id=request.user.account_id), request, self)
         return paginator.get_paginated_response(ListOutputSerializer(page, many=True).data)

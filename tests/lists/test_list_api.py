@@ -202,3 +202,20 @@ def test_list_name_that_is_not_a_string_answers_400(api, account, name):
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["name"]
     assert not ContactList.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
+def test_list_create_with_an_unknown_field_answers_400_naming_it_and_creates_nothing(api, account):
+    response = api.post(LISTS, {"name": "Leads", "colour": "red"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"field": "colour", "message": "is not a known field"}]}
+    assert not ContactList.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
+def test_list_page_with_an_unknown_query_parameter_answers_400_naming_it(api, account):
+    response = api.get(LISTS, {"pageSize": "1"})
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"field": "pageSize", "message": "is not a known query parameter"}]}

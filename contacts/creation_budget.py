@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from quotas.exceptions import QuotaExceeded
 from quotas.selectors import quota_connect_state, quota_limits, quota_total_state
+from quotas.services import user_quota_lock
 
 from .models import BulkJob
 
@@ -77,7 +78,11 @@ class CreationBudget:
         return _room(self.limits().total, lambda: quota_total_state(account_id=self.job.account_id))
 
     def _connect_room(self) -> int:
-        return _room(self.limits().connect_daily, lambda: quota_connect_state(user_id=self.job.user_id))
+        def state():
+            user_quota_lock(user_id=self.job.user_id)
+            return quota_connect_state(user_id=self.job.user_id)
+
+        return _room(self.limits().connect_daily, state)
 
     def limits(self):
         if self._limits is None:

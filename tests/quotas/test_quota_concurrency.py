@@ -7,8 +7,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 
+from contacts.bulk_input import bulk_request_parse
 from contacts.models import Contact
+from contacts.services import BulkFlags, bulk_job_create
+from quotas.exceptions import QuotaExceeded
 from quotas.models import ConnectUsage
 from quotas.selectors import utc_today
 from tests import factories
@@ -107,3 +111,28 @@ def test_parallel_requests_never_push_a_user_past_its_connect_daily_quota(live_s
     assert ConnectUsage.objects.get(user=user, day=utc_today()).created == len(held)
     with live_service.http(tokens[0]) as http:
         assert http.get("/api/v1/quotas").json()["connectToday"] == {"limit": limit, "used": len(held)}
+
+
+def test_an_operator_importing_into_several_accounts_at_once_never_passes_its_connect_daily_quota():
+    # An admin operator's imports into other accounts hold those accounts' locks, not its
+    # own: the connect quota, the operator's, must hold across them all the same.
+    operator = factories.user_make(factories.account_make(), connect_daily_limit=BATCH, is_staff=True, is_superuser=True)
+    accounts = [factories.account_make() for _ in range(REQUESTS)]
+    batches = _batches(REQUESTS, source="connect")
+    barrier = threading.Barrier(REQUESTS)
+
+    def import_into(account, contacts) -> str:
+        request = bulk_request_parse({"list": {"name": "rush"}, "contacts": contacts})
+        barrier.wait(timeout=30)
+        try:
+            bulk_job_create(user=operator, request=request, flags=BulkFlags(account_id=account.pk, default_owner_id=None))
+        except QuotaExceeded as refused:
+            return refused.reason
+        finally:
+            connection.close()
+        return "accepted"
+
+    with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
+        outcomes = list(pool.map(import_into, accounts, batches))
+
+    assert sorted(outcomes) == ["accepted"] + ["contact_connect_quotas"] * (REQUESTS - 1)

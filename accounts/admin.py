@@ -41,6 +41,10 @@ class AccountUserChangeForm(UserChangeForm):
     def clean_account(self):
         account = self.cleaned_data.get("account")
         moving = self.instance.account_id is not None and self.instance.account_id != getattr(account, "pk", None)
+        if moving:
+            # The admin saves in the transaction it validates in: with the account's lock
+            # held until then, no job naming the user can be accepted in between.
+            Account.objects.select_for_update().filter(pk=self.instance.account_id).exists()
         # The database keeps a contact's owner in the contact's account: say so here
         # rather than fail at commit.
         if moving and contacts_owned_exist(account_id=self.instance.account_id, user_id=self.instance.pk):

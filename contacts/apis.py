@@ -1,5 +1,7 @@
 """Contacts HTTP API: the bulk route, its job status, and reading contacts back."""
 
+import logging
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -31,6 +33,8 @@ from .problems import problems_gathered
 from .selectors import bulk_job_find, contact_find, contacts_filtered
 from .services import BulkFlags, bulk_job_create
 from .tasks import bulk_job_release
+
+logger = logging.getLogger(__name__)
 
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 BULK_FLAGS = {"moveToList": "move_to_list", "replaceOwner": "replace_owner"}
@@ -130,8 +134,12 @@ class _ReleasedOnceSent(Response):
         self._task_id = task_id
 
     def close(self):
-        bulk_job_release(task_id=self._task_id)
-        super().close()  # then the request's end: its database connection goes back
+        try:
+            bulk_job_release(task_id=self._task_id)
+        except Exception:  # the task's grace runs it all the same; the connection must go back
+            logger.exception("Could not release the task %s; it runs after its grace", self._task_id)
+        finally:
+            super().close()  # the request's end: its database connection goes back to the pool
 
 
 def _request_key(request) -> RequestKey | None:

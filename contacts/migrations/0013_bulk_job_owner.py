@@ -10,11 +10,14 @@ def protect_owners_of_unfinished_jobs(apps, schema_editor):
     BulkJob = apps.get_model("contacts", "BulkJob")
     BulkJobOwner = apps.get_model("contacts", "BulkJobOwner")
     User = apps.get_model(settings.AUTH_USER_MODEL)
-    for job in BulkJob.objects.filter(status__in=["queued", "running"]).only("id", "payload"):
-        stored = StoredRows(job.payload)
-        named = set(stored.owners.values()) or {  # payloads of the oldest shape: rows carry owner_id
-            row["owner_id"] for i in range(len(stored.counts)) for row in stored.piece(i) if row.get("owner_id")
-        }
+    for job in BulkJob.objects.filter(status__in=["queued", "running"]).only("id", "payload").iterator():
+        try:
+            stored = StoredRows(job.payload)
+            named = set(stored.owners.values()) or {  # payloads of the oldest shape: rows carry owner_id
+                row["owner_id"] for i in range(len(stored.counts)) for row in stored.piece(i) if row.get("owner_id")
+            }
+        except Exception:  # a payload that cannot be read fails its job when it runs; nothing to protect
+            continue
         existing = User.objects.filter(pk__in=named).values_list("pk", flat=True)
         BulkJobOwner.objects.bulk_create([BulkJobOwner(job_id=job.pk, user_id=pk) for pk in existing])
 

@@ -4,7 +4,8 @@ from django.db.models import F
 
 def events_sent_as_processed(apps, schema_editor):
     """Jobs accepted before: their runners sent each chunk's events right after its commit."""
-    apps.get_model("contacts", "BulkJob").objects.update(events_sent=F("processed"))
+    jobs = apps.get_model("contacts", "BulkJob").objects.filter(status__in=["queued", "running"])
+    jobs.update(events_sent=F("processed"))  # finished jobs never resume
 
 
 class Migration(migrations.Migration):

@@ -115,10 +115,11 @@ class ContactBulkCreateApi(APIView):
         },
     )
     def post(self, request):
+        raw = _json_body(request)
         flags, request_key, body = problems_gathered(
             lambda: bulk_flags(request.query_params),
             lambda: _request_key(request),
-            lambda: bulk_request_parse_json(request.body),
+            lambda: bulk_request_parse_json(raw),
         )
         job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key, release=False)
         return _ReleasedOnceSent(self.OutputSerializer(job, context={"request": request}).data, task_id=job.task_id)
@@ -140,6 +141,12 @@ class _ReleasedOnceSent(Response):
             logger.exception("Could not release the task %s; it runs after its grace", self._task_id)
         finally:
             super().close()  # the request's end: its database connection goes back to the pool
+
+
+def _json_body(request) -> bytes:
+    """The body as sent, once DRF's negotiation has found it sent as JSON (415 otherwise)."""
+    request.data  # UnparsedJSONParser: negotiates the type, parses nothing
+    return request.body
 
 
 def _request_key(request) -> RequestKey | None:

@@ -449,6 +449,26 @@ def test_body_not_sent_as_json_answers_415_on_field_content_type(api, content_ty
     assert _stored() == before
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data; boundary=x", ""])
+def test_request_without_token_answers_401_whatever_its_body_type(db, content_type):
+    from rest_framework.test import APIClient
+
+    before = _stored()
+    response = APIClient().generic("POST", BULK, json.dumps(_body(VALID)), content_type=content_type)
+    assert response.status_code == 401
+    assert _stored() == before
+
+
+def test_multipart_body_with_a_valid_token_answers_415(api):
+    before = _stored()
+    response = api.post(BULK, {"contacts": "x"}, format="multipart")
+
+    assert response.status_code == 415
+    [problem] = response.json()["errors"]
+    assert problem["field"] == "Content-Type" and problem["message"].startswith('must be application/json, not "multipart/form-data')
+    assert _stored() == before
+
+
 def test_request_without_token_answers_401(db):
     from rest_framework.test import APIClient
 

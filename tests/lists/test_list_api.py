@@ -4,6 +4,8 @@ import uuid
 
 import pytest
 
+from rest_framework.test import APIClient
+
 from lists.models import ContactList
 from tests import factories
 
@@ -179,6 +181,14 @@ def test_list_create_with_invalid_json_answers_400_on_field_body(api, account):
     assert response.status_code == 400
     [problem] = response.json()["errors"]
     assert problem["field"] == "body" and "JSON" in problem["message"]
+    assert not ContactList.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
+def test_list_create_without_token_answers_401_before_looking_at_the_body(account):
+    response = APIClient().post(LISTS, data="name=Leads", content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 401
     assert not ContactList.objects.filter(account=account).exists()
 
 

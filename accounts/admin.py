@@ -42,9 +42,13 @@ class AccountUserChangeForm(UserChangeForm):
         account = self.cleaned_data.get("account")
         moving = self.instance.account_id is not None and self.instance.account_id != getattr(account, "pk", None)
         if moving:
-            # The admin saves in the transaction it validates in: with the account's lock
-            # held until then, no job naming the user can be accepted in between.
-            Account.objects.select_for_update().filter(pk=self.instance.account_id).exists()
+            # The admin saves in the transaction it validates in: with the old account's
+            # lock held until then, no job naming the user can be accepted in between. The
+            # new account's too, first (by id, as every writer locks an account before a
+            # user): the save's foreign-key check waits for it at the commit, and an import
+            # into it holding it could wait for this user's row meanwhile, a deadlock.
+            accounts = [self.instance.account_id, *([account.pk] if account else [])]
+            list(Account.objects.select_for_update().filter(pk__in=accounts).order_by("pk").values_list("pk"))
         # The database keeps a contact's owner in the contact's account: say so here
         # rather than fail at commit.
         if moving and contacts_owned_exist(account_id=self.instance.account_id, user_id=self.instance.pk):

@@ -64,6 +64,11 @@ def bulk_job_create(
     payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
+        if owners and (held := _owners(account_id=account_id, request=request)) != owners:
+            # An admin moved or deactivated an owner before the lock (the admin holds it
+            # from its check to its save): answer with the owners as they are now.
+            owners = held
+            payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
         if request_key is not None:
             if (earlier := idempotent_job(account_id=account_id, user_id=user.pk, request_key=request_key)) is not None:
                 return earlier

@@ -125,3 +125,12 @@ def events_until_ending(channel: str, job_id: str, timeout: float = 10) -> list[
     while not any(e["event"] == ENDING and e["data"]["uuid"] == job_id for e in received):
         received += [json.loads(text) for text in events_next_message(channel, timeout)["frames"]]
     return received
+
+
+def user_change_form(user: User, account: Account | None) -> dict:
+    """The admin's change form of a user, moving them to `account`."""
+    return {
+        "username": user.username, "email": user.email, "account": account.pk if account else "",
+        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "quota-TOTAL_FORMS": "0", "quota-INITIAL_FORMS": "0",
+    }

@@ -74,21 +74,13 @@ def test_staff_of_one_account_never_see_another_accounts_rows(client, db, path):
     assert shown["theirs"] not in page
 
 
-def _user_change(user, account) -> dict:
-    return {
-        "username": user.username, "email": user.email, "account": account.pk if account else "",
-        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "quota-TOTAL_FORMS": "0", "quota-INITIAL_FORMS": "0",
-    }
-
-
 def test_a_user_who_owns_contacts_cannot_be_moved_to_another_account(operator_client):
     account, other = factories.account_make(), factories.account_make()
     owner, idle = factories.user_make(account), factories.user_make(account)
     factories.contact_make(account, factories.list_make(account), owner, email="kept@example.test")
 
-    refused = operator_client.post(f"/admin/accounts/user/{owner.pk}/change/", _user_change(owner, other))
-    moved = operator_client.post(f"/admin/accounts/user/{idle.pk}/change/", _user_change(idle, other))
+    refused = operator_client.post(f"/admin/accounts/user/{owner.pk}/change/", factories.user_change_form(owner, other))
+    moved = operator_client.post(f"/admin/accounts/user/{idle.pk}/change/", factories.user_change_form(idle, other))
 
     assert refused.status_code == 200
     assert "give those contacts another owner first" in refused.content.decode()
@@ -166,7 +158,7 @@ def test_staff_add_users_to_their_own_account_and_cannot_make_a_superuser(client
     })
     form = client.get(f"/admin/accounts/user/{staff.pk}/change/").content.decode()
     changed = client.post(
-        f"/admin/accounts/user/{staff.pk}/change/", {**_user_change(staff, mine), "is_staff": "on", "is_superuser": "on"}
+        f"/admin/accounts/user/{staff.pk}/change/", {**factories.user_change_form(staff, mine), "is_staff": "on", "is_superuser": "on"}
     )
 
     assert added.status_code == 302 and changed.status_code == 302
@@ -224,13 +216,13 @@ def test_a_user_is_not_moved_to_another_account_while_its_accounts_jobs_run(oper
     user = factories.user_make(account)
     job = _job(account, factories.user_make(account), factories.list_make(account))
 
-    refused = operator_client.post(f"/admin/accounts/user/{user.pk}/change/", _user_change(user, other))
+    refused = operator_client.post(f"/admin/accounts/user/{user.pk}/change/", factories.user_change_form(user, other))
     assert "still running" in refused.content.decode()
     user.refresh_from_db()
     assert user.account_id == account.pk
 
     BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.DONE)
-    moved = operator_client.post(f"/admin/accounts/user/{user.pk}/change/", _user_change(user, other))
+    moved = operator_client.post(f"/admin/accounts/user/{user.pk}/change/", factories.user_change_form(user, other))
     user.refresh_from_db()
     assert moved.status_code == 302 and user.account_id == other.pk
 
@@ -249,7 +241,7 @@ def test_staff_never_reach_superusers_nor_leave_their_account(client, db):
         assert password.status_code in (302, 404)
         superuser.refresh_from_db()
         assert superuser.check_password("pw") and superuser.email not in listed
-    left = client.post(f"/admin/accounts/user/{staff.pk}/change/", {**_user_change(staff, None), "user_permissions": "1"})
+    left = client.post(f"/admin/accounts/user/{staff.pk}/change/", {**factories.user_change_form(staff, None), "user_permissions": "1"})
 
     assert left.status_code == 302
     staff.refresh_from_db()

@@ -1,0 +1,79 @@
+"""An admin moving a user to another account while imports run: the user named as an owner
+is refused as such, and neither waits for the other forever (PostgreSQL's row locks)."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, transaction
+
+from accounts.models import Account, User
+from contacts.bulk_input import BodyProblems, bulk_request_parse
+from contacts.models import BulkJob
+from contacts.services import BulkFlags, bulk_job_create
+from quotas.services import user_quota_lock
+from tests import factories
+from tests.live import EVENT_TIMEOUT, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _in_own_connection(call, *args, **kwargs):
+    """Run `call` in this thread's connection, and close it after (the test's flush waits otherwise)."""
+    try:
+        return call(*args, **kwargs)
+    finally:
+        connection.close()
+
+
+def _a_backend_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_an_owner_moved_away_while_the_request_waits_for_the_accounts_lock_is_refused():
+    account, other = factories.account_make(), factories.account_make()
+    caller = factories.user_make(account)
+    owner = factories.user_make(account, "owner@example.test")
+    request = bulk_request_parse(
+        {"list": {"name": "L"}, "contacts": [{"email": "a@example.test", "owner": "owner@example.test"}]}
+    )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=account.pk)  # as the admin's check of a move holds it
+            accepting = pool.submit(_in_own_connection, bulk_job_create, user=caller, request=request, flags=BulkFlags())
+            wait_for(_a_backend_waits_for_a_lock, "the request to wait for the account's lock")
+            User.objects.filter(pk=owner.pk).update(account=other)
+        with pytest.raises(BodyProblems) as refused:
+            accepting.result(timeout=EVENT_TIMEOUT)
+
+    assert refused.value.errors == [{"index": 0, "field": "owner", "message": "no user of your account has this email"}]
+    assert not BulkJob.objects.exists()
+
+
+def test_moving_a_user_waits_for_an_import_into_the_new_account_without_deadlocking_it(client):
+    client.force_login(factories.user_make(factories.account_make(), is_staff=True, is_superuser=True))
+    account, other = factories.account_make(), factories.account_make()
+    user = factories.user_make(account)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            # An import into the new account, by the user being moved, with a connect quota:
+            # the account's lock first, the user's next (quotas.services).
+            Account.objects.select_for_update().get(pk=other.pk)
+            moving = pool.submit(
+                _in_own_connection,
+                client.post,
+                f"/admin/accounts/user/{user.pk}/change/",
+                factories.user_change_form(user, other),
+            )
+            wait_for(_a_backend_waits_for_a_lock, "the move to wait for the new account")
+            user_quota_lock(user_id=user.pk)  # a deadlock, were the move holding the user's row
+        response = moving.result(timeout=EVENT_TIMEOUT)
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.account_id == other.pk

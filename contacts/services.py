@@ -25,7 +25,7 @@ from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob, BulkJobOwner
 from .payload import payload_pack
 from .problems import problems_gathered
-from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_waiting
+from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_live
 from .bulk_write import contacts_matching
 from .chunk_apply import Chunk, chunk_rows_apply
 from .job_rows import JobChunks, JobRows
@@ -251,7 +251,8 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
     (a worker killed mid-job, or a task lost with its worker). Returns how many.
 
     A job whose task no worker has taken yet is waiting its turn in the queue, not stalled:
-    it is left alone, however long the queue. Safe to run from every worker at once: jobs
+    it is left alone, however long the queue; so is one whose task a worker has just taken
+    after such a wait, before its runner renews the heartbeat. Safe to run from every worker at once: jobs
     are claimed with SKIP LOCKED and their heartbeat renewed, and a job that still has a
     live runner is protected by the exactly-once check of _chunk_commit. A job resumed
     BULK_MAX_STALLED_RESUMES times in a row without committing a chunk fails instead: what
@@ -264,8 +265,8 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
             .filter(status__in=BulkJob.UNFINISHED, heartbeat_at__lt=now - stale_after, queue=settings.BULK_QUEUE)
             .only("pk", "status", "processed", "stalled_resumes", "processed_at_resume", "task_id")
         )
-        waiting = bulk_tasks_waiting([job.task_id for job in candidates])
-        stale = [job for job in candidates if job.task_id not in waiting]
+        live = bulk_tasks_live([job.task_id for job in candidates], taken_since=now - stale_after)
+        stale = [job for job in candidates if job.task_id not in live]
         for job in stale:
             resumes = job.stalled_resumes + 1 if job.processed == job.processed_at_resume else 1
             if resumes > settings.BULK_MAX_STALLED_RESUMES:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -39,7 +40,10 @@ def bulk_job_release(*, task_id: str) -> None:
     workers_wake(queue=settings.BULK_QUEUE)
 
 
-def bulk_tasks_waiting(task_ids: list[str]) -> set[str]:
-    """Those of the tasks that no worker has taken yet."""
-    waiting = DBTaskResult.objects.filter(id__in=[i for i in task_ids if i], status=TaskResultStatus.READY)
-    return {str(pk) for pk in waiting.values_list("id", flat=True)}
+def bulk_tasks_live(task_ids: list[str], *, taken_since) -> set[str]:
+    """Those of the tasks that no worker has taken yet, or that a worker took since
+    `taken_since` (its runner is starting: the job's heartbeat comes next)."""
+    live = DBTaskResult.objects.filter(id__in=[i for i in task_ids if i]).filter(
+        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=taken_since)
+    )
+    return {str(pk) for pk in live.values_list("id", flat=True)}

@@ -16,6 +16,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.db.utils import DatabaseErrorWrapper
 from django.tasks import TaskResultStatus
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from contacts.bulk_input import bulk_request_parse
@@ -186,7 +187,9 @@ def test_a_resumed_job_sends_the_running_events_its_last_runner_had_not_sent(set
 def _tasks_taken_by_a_worker_that_died(*jobs: BulkJob) -> None:
     """Leave the jobs' current tasks as a worker killed while running them leaves them."""
     task_ids = BulkJob.objects.filter(pk__in=[job.pk for job in jobs]).values_list("task_id", flat=True)
-    DBTaskResult.objects.filter(id__in=list(task_ids)).update(status=TaskResultStatus.RUNNING)
+    DBTaskResult.objects.filter(id__in=list(task_ids)).update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now() - timedelta(minutes=5)
+    )
 
 
 def _next_task_taken(queue: str) -> DBTaskResult:
@@ -207,6 +210,18 @@ def test_a_job_waiting_in_a_long_queue_is_neither_resumed_nor_failed(settings):
     job.refresh_from_db()
     assert resumed == [0, 0, 0, 0]
     assert (job.status, job.stalled_resumes) == (BulkJob.Status.QUEUED, 0)
+    assert DBTaskResult.objects.filter(args_kwargs__args__0=str(job.pk)).count() == 1
+
+
+def test_a_job_whose_task_a_worker_just_took_after_a_long_wait_is_not_queued_again(settings):
+    account = factories.account_make()
+    user = factories.user_make(account)
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]})
+    job = bulk_job_create(user=user, request=request, flags=BulkFlags())
+    BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))  # queued for an hour
+    _next_task_taken(settings.BULK_QUEUE).claim("worker-1")  # taken now; its runner has yet to renew the heartbeat
+
+    assert bulk_jobs_recover(stale_after=timedelta(seconds=30)) == 0
     assert DBTaskResult.objects.filter(args_kwargs__args__0=str(job.pk)).count() == 1
 
 

@@ -40,14 +40,16 @@ class AccountAdmin(AccountScopedAdmin, admin.ModelAdmin):
 class AccountUserChangeForm(UserChangeForm):
     def clean_account(self):
         account = self.cleaned_data.get("account")
-        moving = self.instance.account_id is not None and self.instance.account_id != getattr(account, "pk", None)
-        if moving:
+        new_id = getattr(account, "pk", None)
+        changing = self.instance.pk is not None and self.instance.account_id != new_id
+        moving = changing and self.instance.account_id is not None
+        if changing:
             # The admin saves in the transaction it validates in: with the old account's
             # lock held until then, no job naming the user can be accepted in between. The
             # new account's too, first (by id, as every writer locks an account before a
             # user): the save's foreign-key check waits for it at the commit, and an import
             # into it holding it could wait for this user's row meanwhile, a deadlock.
-            accounts = [self.instance.account_id, *([account.pk] if account else [])]
+            accounts = [pk for pk in (self.instance.account_id, new_id) if pk is not None]
             list(Account.objects.select_for_update().filter(pk__in=accounts).order_by("pk").values_list("pk"))
         # The database keeps a contact's owner in the contact's account: say so here
         # rather than fail at commit.

@@ -62,8 +62,9 @@ def bulk_flags(query) -> BulkFlags:
 class UnparsedJSONParser(JSONParser):
     """Accepts JSON without parsing it: the view parses and validates it in one pass.
 
-    Otherwise DRF parses the body as soon as the OAuth2 authentication reads `request.POST`,
-    before the view, and answers invalid JSON with an error that names no field.
+    Otherwise DRF parses the body as soon as something reads `request.POST` (the session
+    authentication's CSRF check), before the view, and answers invalid JSON with an error
+    that names no field.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -53,8 +54,9 @@ def bulk_job_create(
     worker process it (release=False: the caller does, with bulk_job_release, once its
     answer is out).
 
-    Raises BodyProblems (400), QuotaExceeded (402) or IdempotencyConflict (422); then
-    nothing is written or sent. A request repeating an idempotency key answers its job.
+    Raises BodyProblems (400), PermissionDenied (403: the caller left the account meanwhile),
+    QuotaExceeded (402) or IdempotencyConflict (422); then nothing is written or sent. A
+    request repeating an idempotency key answers its job.
     """
     account_id = flags.account_id or user.account_id
     list_id, owners = problems_gathered(
@@ -64,9 +66,11 @@ def bulk_job_create(
     payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
+        # Users read before the lock, checked again under it: an admin moving a user out
+        # of the account holds it from its check to its save, so a move is either seen
+        # here or waits for this job to be stored (and then refused while the job runs).
+        _default_owner_check(account_id=account_id, user=user, flags=flags)
         if owners and (held := _owners(account_id=account_id, request=request)) != owners:
-            # An admin moved or deactivated an owner before the lock (the admin holds it
-            # from its check to its save): answer with the owners as they are now.
             owners = held
             payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
         if request_key is not None:
@@ -331,6 +335,17 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
             creates += 1
             connect += row.get("source", options.default_source) == "connect"
     return creates, connect
+
+
+def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> None:
+    """Raise if the owner of contacts whose row names none (the caller, or the admin
+    import's default owner) is no longer an active user of the account."""
+    owner_id = flags.default_owner_id or user.pk
+    if User.objects.filter(pk=owner_id, account_id=account_id, is_active=True).exists():
+        return
+    if flags.default_owner_id is None:
+        raise PermissionDenied("Your user no longer belongs to this account.")
+    raise BodyProblems([{"message": "The default owner is no longer an active user of the account: import again."}])
 
 
 def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:

@@ -1,10 +1,10 @@
 """The one API exception handler: every error answers `{"errors": [...]}` (402: the quota body)."""
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -28,6 +28,8 @@ def api_exception_handler(exc, context):
         return Response({"errors": [{"field": "Idempotency-Key", "message": message}]}, status=422)
     if isinstance(exc, (OperationalError, InterfaceError)):
         return Response(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": "5"})
+    if isinstance(exc, PermissionDenied):  # Django's, from a service: DRF's, in our shape
+        exc = exceptions.PermissionDenied(*exc.args)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -54,10 +54,50 @@ def test_an_owner_moved_away_while_the_request_waits_for_the_accounts_lock_is_re
     assert not BulkJob.objects.exists()
 
 
-def test_moving_a_user_waits_for_an_import_into_the_new_account_without_deadlocking_it(client):
+def test_a_caller_moved_away_while_the_request_waits_for_the_accounts_lock_gets_403(api, user):
+    other = factories.account_make()
+    body = {"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]}
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=user.account_id)
+            posting = pool.submit(_in_own_connection, api.post, "/api/v1/contacts/bulk", body, format="json")
+            wait_for(_a_backend_waits_for_a_lock, "the request to wait for the account's lock")
+            User.objects.filter(pk=user.pk).update(account=other)
+        response = posting.result(timeout=EVENT_TIMEOUT)
+
+    assert response.status_code == 403
+    assert response.json() == {"errors": [{"message": "Your user no longer belongs to this account."}]}
+    assert not BulkJob.objects.exists()
+
+
+def test_an_import_whose_default_owner_moved_away_while_it_waits_for_the_lock_is_refused():
+    account, other = factories.account_make(), factories.account_make()
+    operator = factories.user_make(None, is_staff=True, is_superuser=True)
+    owner = factories.user_make(account)
+    flags = BulkFlags(account_id=account.pk, default_owner_id=owner.pk, default_source="import")
+    request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]})
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=account.pk)
+            accepting = pool.submit(_in_own_connection, bulk_job_create, user=operator, request=request, flags=flags)
+            wait_for(_a_backend_waits_for_a_lock, "the import to wait for the account's lock")
+            User.objects.filter(pk=owner.pk).update(account=other)
+        with pytest.raises(BodyProblems) as refused:
+            accepting.result(timeout=EVENT_TIMEOUT)
+
+    assert refused.value.errors == [
+        {"message": "The default owner is no longer an active user of the account: import again."}
+    ]
+    assert not BulkJob.objects.exists()
+
+
+@pytest.mark.parametrize("from_an_account", [True, False], ids=["moved", "of no account until now"])
+def test_moving_a_user_waits_for_an_import_into_the_new_account_without_deadlocking_it(client, from_an_account):
     client.force_login(factories.user_make(factories.account_make(), is_staff=True, is_superuser=True))
     account, other = factories.account_make(), factories.account_make()
-    user = factories.user_make(account)
+    user = factories.user_make(account if from_an_account else None)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         with transaction.atomic():

@@ -121,11 +121,14 @@ def test_an_operator_importing_into_several_accounts_at_once_never_passes_its_co
     batches = _batches(REQUESTS, source="connect")
     barrier = threading.Barrier(REQUESTS)
 
+    owners = {account.pk: factories.user_make(account).pk for account in accounts}  # as the import form asks
+
     def import_into(account, contacts) -> str:
         request = bulk_request_parse({"list": {"name": "rush"}, "contacts": contacts})
+        flags = BulkFlags(account_id=account.pk, default_owner_id=owners[account.pk])
         barrier.wait(timeout=30)
         try:
-            bulk_job_create(user=operator, request=request, flags=BulkFlags(account_id=account.pk, default_owner_id=None))
+            bulk_job_create(user=operator, request=request, flags=flags)
         except QuotaExceeded as refused:
             return refused.reason
         finally:

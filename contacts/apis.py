@@ -123,17 +123,22 @@ class ContactBulkCreateApi(APIView):
             lambda: bulk_request_parse_json(raw),
         )
         job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key, release=False)
-        return _ReleasedOnceSent(self.OutputSerializer(job, context={"request": request}).data, task_id=job.task_id)
+        data = self.OutputSerializer(job, context={"request": request}).data
+        return _ReleasedOnceSent(data, task_id=job.task_id, request=body)
 
 
 class _ReleasedOnceSent(Response):
     """The 202, which lets a worker take the job once it has been written: so the 202 always
     comes before the job's `ending`, as the contract says, however small the job. (Were the
-    response never written, the task waits ANNOUNCE_GRACE, then runs all the same.)"""
+    response never written, the task waits ANNOUNCE_GRACE, then runs all the same.)
 
-    def __init__(self, data, *, task_id: str):
+    It holds the validated request until then: freeing 10,000 contacts' objects takes
+    ~15 ms, which the 202 and the worker would otherwise wait for."""
+
+    def __init__(self, data, *, task_id: str, request: BulkRequest):
         super().__init__(data, status=202)
         self._task_id = task_id
+        self._request = request
 
     def close(self):
         try:
@@ -141,6 +146,7 @@ class _ReleasedOnceSent(Response):
         except Exception:  # the task's grace runs it all the same; the connection must go back
             logger.exception("Could not release the task %s; it runs after its grace", self._task_id)
         finally:
+            self._request = None
             super().close()  # the request's end: its database connection goes back to the pool
 
 

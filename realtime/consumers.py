@@ -154,7 +154,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
 def _resume_request(text: str | None) -> tuple[str, int] | None:
     try:
         message = json.loads(text or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return None
     if not isinstance(message, dict) or message.get("action") != "resume" or not isinstance(message.get("uuid"), str):
         return None

@@ -185,6 +185,23 @@ def test_list_create_with_invalid_json_answers_400_on_field_body(api, account):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ('{"name": ' + "[" * 100_000 + "]" * 100_000 + "}", "JSON parse error - the body is nested too deeply"),
+        ('{"name": 1' + "0" * 5000 + "}", "JSON parse error - a number has more than 4,300 digits"),
+    ],
+    ids=["nested too deeply", "a number of 5,001 digits"],
+)
+def test_list_create_with_json_python_cannot_read_answers_400_saying_why(api, account, raw, message):
+    response = api.generic("POST", LISTS, raw, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"field": "body", "message": message}]}
+    assert not ContactList.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
 def test_list_create_without_token_answers_401_before_looking_at_the_body(account):
     response = APIClient().post(LISTS, data="name=Leads", content_type="application/x-www-form-urlencoded")
 

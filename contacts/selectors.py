@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
 from .models import BulkJob, Contact
 from .normalize import email_key, linkedin_key
@@ -50,11 +50,13 @@ def bulk_job_find(*, account_id: int, job_id) -> BulkJob | None:
 
 
 def bulk_job_of_user(*, user_id: int, job_id) -> BulkJob | None:
-    """A job the user started (a socket only ever hears of its own user's jobs)."""
+    """A job the user started (a socket only ever hears of its own user's jobs), in the
+    user's account as it is now, or an admin import of theirs while they are staff."""
     pk = _uuid(job_id)
     if pk is None:
         return None
-    return BulkJob.objects.filter(user_id=user_id, pk=pk).defer("payload").first()
+    in_reach = Q(account_id=F("user__account_id")) | Q(default_owner__isnull=False, user__is_staff=True)
+    return BulkJob.objects.filter(in_reach, user_id=user_id, pk=pk).defer("payload").first()
 
 
 def contacts_owned_exist(*, account_id: int, user_id: int) -> bool:

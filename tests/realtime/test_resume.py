@@ -4,6 +4,10 @@ import json
 
 import pytest
 
+from accounts.models import User
+from contacts.bulk_input import bulk_request_parse
+from contacts.models import Contact
+from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from realtime.events import ENDING, RUNNING
 from tests import factories
 from tests.live import frames_until_ending, job_events
@@ -66,3 +70,50 @@ def test_resume_of_another_users_job_reveals_nothing(live_service, token):
 
     assert answer == {"event": "error", "data": {"message": "no job of yours has this uuid", "uuid": job_id}}
     assert malformed["event"] == "error" and "resume" in malformed["data"]["message"]
+
+
+def test_a_message_nested_past_the_parsers_depth_gets_an_error_and_the_socket_stays(live_service, token):
+    with live_service.socket(token=token) as ws:
+        ws.send("[" * 10_000 + "]" * 10_000)
+        refused = json.loads(ws.recv(timeout=10))
+        job_id = _post(live_service, token, 2)
+        events = job_events(ws, job_id)
+
+    assert refused["event"] == "error" and "resume" in refused["data"]["message"]
+    assert events[-1] == {"event": ENDING, "data": {"uuid": job_id, "created": 2, "updated": 0}}
+
+
+def test_resume_of_a_job_of_the_account_a_user_left_reveals_nothing(live_service):
+    account = factories.account_make()
+    user, colleague = factories.user_make(account), factories.user_make(account)
+    token = factories.token_make(user)
+    with live_service.socket(token=token) as ws:
+        job_id = _post(live_service, token, 2)
+        job_events(ws, job_id)
+    # As the admin lets a user go: their contacts to a colleague first, then the move.
+    Contact.objects.filter(owner=user).update(owner=colleague)
+    User.objects.filter(pk=user.pk).update(account=factories.account_make())
+
+    with live_service.socket(token=token) as ws:
+        ws.send(json.dumps({"action": "resume", "uuid": job_id, "after": -1}))
+        answer = json.loads(ws.recv(timeout=10))
+
+    assert answer == {"event": "error", "data": {"message": "no job of yours has this uuid", "uuid": job_id}}
+
+
+def test_an_operator_resumes_an_import_into_another_account(live_service):
+    operator = factories.user_make(factories.account_make(), is_staff=True, is_superuser=True)
+    elsewhere = factories.account_make()
+    flags = BulkFlags(account_id=elsewhere.pk, default_owner_id=factories.user_make(elsewhere).pk, default_source="import")
+    request = bulk_request_parse({"list": {"name": "i"}, "contacts": [{"email": "i@example.test"}]})
+    job_id = str(bulk_job_create(user=operator, request=request, flags=flags, release=False).pk)
+    bulk_job_process(job_id=job_id)  # here: what the page resumes is read from the database
+
+    with live_service.socket(token=factories.token_make(operator)) as ws:
+        ws.send(json.dumps({"action": "resume", "uuid": job_id, "after": -1}))
+        caught_up = frames_until_ending(ws, job_id)
+
+    assert caught_up == [
+        {"event": RUNNING, "data": {"uuid": job_id, "i": 0, "total": 1}},
+        {"event": ENDING, "data": {"uuid": job_id, "created": 1, "updated": 0}},
+    ]

@@ -2,6 +2,7 @@
 same bulk service as the API, and watch the progress live."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -45,6 +46,13 @@ class ImportForm(forms.Form):
         self.fields["existing_list"].label_from_instance = lambda lst: f"{lst.account} / {lst.name}"
         self.fields["default_owner"].queryset = owners
         self.fields["default_owner"].label_from_instance = lambda user: f"{user.email} ({user.account})"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # the API's own limit for a bulk body
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is larger than the {limit / 2**20:,.0f} MB this service accepts.")
+        return upload
 
     def clean(self):
         data = super().clean()

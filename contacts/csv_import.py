@@ -64,27 +64,50 @@ def csv_read(data: bytes) -> CsvTable:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CsvProblem("The file is not UTF-8 text. Save it as CSV UTF-8 and upload it again.") from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(DELIMITERS, key=first_line.count)
+    delimiter = _delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         headers = [h.strip() for h in next(reader)]
+        _headers_check(headers)
+        rows, lines = [], []
+        line = reader.line_num + 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                if len(rows) == MAX_CONTACTS:
+                    raise CsvProblem(f"The file has more than {MAX_CONTACTS:,} rows; split it.")
+                rows.append(row)
+                lines.append(line)
+            line = reader.line_num + 1
     except StopIteration:
         raise CsvProblem("The file is empty.") from None
-    rows, lines = [], []
-    line = reader.line_num + 1
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            if len(rows) == MAX_CONTACTS:
-                raise CsvProblem(f"The file has more than {MAX_CONTACTS:,} rows; split it.")
-            rows.append(row)
-            lines.append(line)
-        line = reader.line_num + 1
+    except csv.Error as exc:
+        raise CsvProblem(_unreadable(reader.line_num, exc)) from None
     if not rows:
         raise CsvProblem("The file has a header but no rows.")
     table = CsvTable(headers=headers, rows=rows, lines=lines, delimiter=delimiter)
     _map_columns(table)
     return table
+
+
+def _delimiter(first_line: str) -> str:
+    """The delimiter that splits the header into the most columns (quotes respected: a
+    header `"Name, full";Email` is two columns on `;`)."""
+    return max(DELIMITERS, key=lambda d: len(next(csv.reader([first_line], delimiter=d), [])))
+
+
+def _headers_check(headers: list[str]) -> None:
+    """Two columns of one name would feed one field or one `vars` key: one would be lost."""
+    seen = set()
+    for header in headers:
+        if header and header in seen:
+            raise CsvProblem(f'Two columns are named "{header}": rename one and upload the file again.')
+        seen.add(header)
+
+
+def _unreadable(line: int, exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"Line {line}: a cell is longer than {csv.field_size_limit():,} characters."
+    return f"Line {line} cannot be read as CSV ({exc})."
 
 
 def _map_columns(table: CsvTable) -> None:

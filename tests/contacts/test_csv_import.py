@@ -40,6 +40,12 @@ def test_unticked_unknown_columns_and_empty_cells_are_left_out():
     assert csv_contacts(table, vars_columns=set()) == [{"email": "a@example.test"}]
 
 
+def test_a_delimiter_inside_a_quoted_header_does_not_count():
+    table = csv_read(b'"Name, full";Email\nAda Lovelace;ada@example.test\n')
+
+    assert table.delimiter == ";" and table.headers == ["Name, full", "Email"]
+
+
 def test_a_quoted_cell_over_two_lines_keeps_the_next_rows_line_numbers_true():
     table = csv_read(b'email,notes\na@example.test,"one\ntwo"\nb@example.test,three\n')
 
@@ -53,6 +59,10 @@ def test_a_quoted_cell_over_two_lines_keeps_the_next_rows_line_numbers_true():
         (b"", "The file is empty."),
         (b"email\n\n", "The file has a header but no rows."),
         (b"email\n" + b"a@example.test\n" * 10_001, "The file has more than 10,000 rows; split it."),
+        (b"email,notes\na@example.test,ok\nb@example.test," + b"y" * 140_000 + b"\n",
+         "Line 3: a cell is longer than 131,072 characters."),
+        (b"email,note,Shoe size,note\na@example.test,first,44,second\n",
+         'Two columns are named "note": rename one and upload the file again.'),
     ],
 )
 def test_unreadable_files_are_refused_with_a_reason(data, message):
@@ -98,3 +108,16 @@ def test_an_import_with_a_language_that_is_no_iso_639_1_code_names_its_line_and_
 
     assert page.context["problems"] == [{"line": 3, "column": "lang", "message": "must be a two-letter ISO 639-1 code"}]
     assert not Contact.objects.exists() and not BulkJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20
+    client.force_login(factories.user_make(factories.account_make(), is_staff=True, is_superuser=True))
+    data = b"email,notes\n" + b"a@example.test," + b"y" * 2**20 + b"\n"
+    upload = SimpleUploadedFile("c.csv", data, content_type="text/csv")
+
+    page = client.post("/admin/contacts/contact/import/", {"file": upload, "new_list": "Leads"})
+
+    assert page.status_code == 200
+    assert page.context["form"].errors["file"] == ["The file is larger than the 1 MB this service accepts."]

@@ -110,6 +110,8 @@ class BulkJob(models.Model):
         FAILED = "failed"
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
+    # Not stored: True on the job bulk_job_create answers a retried request with.
+    replayed = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 
+from lists.models import ContactList
 from lists.selectors import list_find, list_find_by_name
 from lists.services import list_get_or_create
 from quotas.selectors import quota_limits
@@ -59,6 +60,8 @@ def bulk_job_create(
     request repeating an idempotency key answers its job.
     """
     account_id = flags.account_id or user.account_id
+    if request_key is not None and (earlier := _replayed(account_id=account_id, user=user, request_key=request_key)):
+        return earlier
     list_id, owners = problems_gathered(
         lambda: _list_id(account_id=account_id, request=request),
         lambda: _owners(account_id=account_id, request=request),
@@ -66,44 +69,72 @@ def bulk_job_create(
     payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
-        # Users read before the lock, checked again under it: an admin moving a user out
-        # of the account holds it from its check to its save, so a move is either seen
-        # here or waits for this job to be stored (and then refused while the job runs).
-        _default_owner_check(account_id=account_id, user=user, flags=flags)
-        if owners and (held := _owners(account_id=account_id, request=request)) != owners:
-            owners = held
-            payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
-        if request_key is not None:
-            if (earlier := idempotent_job(account_id=account_id, user_id=user.pk, request_key=request_key)) is not None:
-                return earlier
-        creates, connect_creates = _reservation(
-            account_id=account_id, user=user, request=request, payload=payload, flags=flags
-        )
-        quota_check(
-            account_id=account_id, user_id=user.pk, creates=creates, connect_creates=connect_creates
-        )
-        if list_id is None:
-            list_id = list_get_or_create(account_id=account_id, name=request.list.name).pk
-        job = BulkJob.objects.create(
-            account_id=account_id,
-            user=user,
-            default_owner_id=flags.default_owner_id,
-            default_source=flags.default_source,
-            list_id=list_id,
-            move_to_list=flags.move_to_list,
-            replace_owner=flags.replace_owner,
-            payload=payload,
-            total=len(request.contacts),
-            reserved_creates=creates,
-            reserved_connect_creates=connect_creates,
-            queue=settings.BULK_QUEUE,
-        )
-        BulkJobOwner.objects.bulk_create([BulkJobOwner(job=job, user_id=pk) for pk in set(owners.values())])
-        job.task_id = bulk_job_enqueue(job_id=str(job.pk))
-        job.save(update_fields=["task_id"])
-        if request_key is not None:
-            idempotency_record(account_id=account_id, user_id=user.pk, request_key=request_key, job=job)
+        # A retry that waited for the lock behind its first request finds its job now.
+        earlier = idempotent_job(account_id=account_id, user_id=user.pk, request_key=request_key) if request_key else None
+        if earlier is None:
+            job = _job_stored(
+                account_id=account_id, user=user, request=request, flags=flags, request_key=request_key,
+                list_id=list_id, owners=owners, payload=payload,
+            )
+    if earlier is not None:
+        return _replay_announced(earlier)
     bulk_job_announce(job_id=job.pk, release=release)
+    return job
+
+
+def _job_stored(
+    *, account_id: int, user: User, request: BulkRequest, flags: BulkFlags, request_key: RequestKey | None,
+    list_id, owners: dict[str, int], payload: bytes,
+) -> BulkJob:
+    """Check what may have changed before the account's lock, reserve the quota, and store
+    the job and its task (the caller holds the lock)."""
+    # Users read before the lock, checked again under it: an admin moving a user out of
+    # the account holds it from its check to its save, so a move is either seen here or
+    # waits for this job to be stored (and then refused while the job runs).
+    _default_owner_check(account_id=account_id, user=user, flags=flags)
+    if list_id is not None and not _list_held(account_id=account_id, list_id=list_id):
+        list_id = _list_id(account_id=account_id, request=request)  # deleted meanwhile: 400, or made again
+    if owners and (held := _owners(account_id=account_id, request=request)) != owners:
+        owners = held
+        payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
+    creates, connect_creates = _reservation(account_id=account_id, user=user, request=request, payload=payload, flags=flags)
+    quota_check(account_id=account_id, user_id=user.pk, creates=creates, connect_creates=connect_creates)
+    if list_id is None:
+        list_id = list_get_or_create(account_id=account_id, name=request.list.name).pk
+    job = BulkJob.objects.create(
+        account_id=account_id,
+        user=user,
+        default_owner_id=flags.default_owner_id,
+        default_source=flags.default_source,
+        list_id=list_id,
+        move_to_list=flags.move_to_list,
+        replace_owner=flags.replace_owner,
+        payload=payload,
+        total=len(request.contacts),
+        reserved_creates=creates,
+        reserved_connect_creates=connect_creates,
+        queue=settings.BULK_QUEUE,
+    )
+    BulkJobOwner.objects.bulk_create([BulkJobOwner(job=job, user_id=pk) for pk in set(owners.values())])
+    job.task_id = bulk_job_enqueue(job_id=str(job.pk))
+    job.save(update_fields=["task_id"])
+    if request_key is not None:
+        idempotency_record(account_id=account_id, user_id=user.pk, request_key=request_key, job=job)
+    return job
+
+
+def _replayed(*, account_id: int, user: User, request_key: RequestKey) -> BulkJob | None:
+    """The job a retried request already got, whatever has changed since (an owner gone, a
+    list deleted): looked up before anything of the request is checked again. Announced
+    first, as its first answer was: a retry arriving before that cannot get its 202
+    before `starting`. (It leaves the release to the first request, or the task's grace.)"""
+    earlier = idempotent_job(account_id=account_id, user_id=user.pk, request_key=request_key)
+    return _replay_announced(earlier) if earlier is not None else None
+
+
+def _replay_announced(job: BulkJob) -> BulkJob:
+    bulk_job_announce(job_id=job.pk, release=False)
+    job.replayed = True
     return job
 
 
@@ -366,6 +397,12 @@ def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
     if problems:
         raise BodyProblems(problems)
     return owners
+
+
+def _list_held(*, account_id: int, list_id) -> bool:
+    """Whether the list is still the account's, locked against deletion until the job
+    that names it is stored (an admin may delete a list while a request waits its turn)."""
+    return ContactList.objects.select_for_update(no_key=True).filter(pk=list_id, account_id=account_id).exists()
 
 
 def _list_id(*, account_id: int, request: BulkRequest):

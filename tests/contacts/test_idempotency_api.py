@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from accounts.models import User
 from contacts.models import BulkJob, Contact, IdempotencyKey
 from tests import factories
 
@@ -26,6 +27,20 @@ def test_same_key_and_body_answers_the_same_job_without_a_second_job_or_charge()
     assert retry.json()["uuid"] == first.json()["uuid"]
     assert BulkJob.objects.filter(account=account).count() == 1  # and the quota, full after the
     # first request, was not charged again: the retry is not a 402.
+
+
+def test_a_retry_answers_its_job_even_once_the_owner_it_names_has_gone():
+    account = factories.account_make()
+    api = factories.api_client_make(factories.user_make(account))
+    colleague = factories.user_make(account, "colleague@example.test")
+    body = {"list": {"name": "Leads"}, "contacts": [{"email": "a@example.test", "owner": "colleague@example.test"}]}
+    first = _post(api, body)
+    User.objects.filter(pk=colleague.pk).update(is_active=False)
+
+    retry = _post(api, body)
+
+    assert first.status_code == retry.status_code == 202
+    assert retry.json()["uuid"] == first.json()["uuid"]
 
 
 def test_same_key_with_another_body_answers_422_and_writes_nothing():

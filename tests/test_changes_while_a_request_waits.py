@@ -1,5 +1,7 @@
-"""An admin moving a user to another account while imports run: the user named as an owner
-is refused as such, and neither waits for the other forever (PostgreSQL's row locks)."""
+"""What an admin changes while a bulk request waits for its account's lock (a worker
+holds it for each chunk it writes): a user moved away, a list deleted. The request answers
+as the account is once it has the lock, and no one waits for the other forever
+(PostgreSQL's row locks)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,6 +11,7 @@ from django.db import connection, transaction
 from accounts.models import Account, User
 from contacts.bulk_input import BodyProblems, bulk_request_parse
 from contacts.models import BulkJob
+from lists.models import ContactList
 from contacts.services import BulkFlags, bulk_job_create
 from quotas.services import user_quota_lock
 from tests import factories
@@ -117,3 +120,34 @@ def test_moving_a_user_waits_for_an_import_into_the_new_account_without_deadlock
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.account_id == other.pk
+
+
+def _accepted_while_its_list_is_deleted(*, by: str):
+    """bulk_job_create's outcome for a request naming a list (by id or name) that an admin
+    deletes while the request waits for the account's lock."""
+    account = factories.account_make()
+    user = factories.user_make(account)
+    doomed = factories.list_make(account, name="Leads")
+    named = {"id": str(doomed.pk)} if by == "id" else {"name": "Leads"}
+    request = bulk_request_parse({"list": named, "contacts": [{"email": "a@example.test"}]})
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=account.pk)
+            accepting = pool.submit(_in_own_connection, bulk_job_create, user=user, request=request, flags=BulkFlags())
+            wait_for(_a_backend_waits_for_a_lock, "the request to wait for the account's lock")
+            ContactList.objects.filter(pk=doomed.pk).delete()
+        return accepting.result(timeout=EVENT_TIMEOUT), doomed
+
+
+def test_a_list_named_by_id_and_deleted_while_the_request_waits_is_refused():
+    with pytest.raises(BodyProblems) as refused:
+        _accepted_while_its_list_is_deleted(by="id")
+
+    assert refused.value.errors == [{"field": "list", "message": "no list of your account has this id"}]
+    assert not BulkJob.objects.exists()
+
+
+def test_a_list_named_by_name_and_deleted_while_the_request_waits_is_made_again():
+    job, doomed = _accepted_while_its_list_is_deleted(by="name")
+
+    assert job.list.name == "Leads" and job.list_id != doomed.pk

@@ -30,3 +30,19 @@ def test_the_pool_settings_within_bounds_start():
     result = _check(DATABASE_URL=database_url(), DB_POOL_MIN_SIZE="2", DB_POOL_MAX_SIZE="2", DB_POOL_TIMEOUT="1")
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"API_RATE_LIMIT": "1200"}, "API_RATE_LIMIT must be a rate such as 1200/min (per s, min, hour or day), got '1200'"),
+    ({"BULK_RATE_LIMIT": "2/x"}, "BULK_RATE_LIMIT must be a rate such as 1200/min (per s, min, hour or day), got '2/x'"),
+])
+def test_a_bad_rate_limit_stops_the_service_naming_it(env, message):
+    result = _check(DATABASE_URL=database_url(), **env)
+
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_rate_limits_in_every_period_start():
+    result = _check(DATABASE_URL=database_url(), API_RATE_LIMIT="20/s", BULK_RATE_LIMIT="5000/Day")
+
+    assert result.returncode == 0, result.stderr

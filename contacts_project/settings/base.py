@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from contacts_project.db_pool import connection_check, reconnect_again
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -222,12 +222,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["contacts_project.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "contacts_project.exceptions.api_exception_handler",
-    # Per token (or session user), counted in the shared cache so the limits hold across
-    # processes; the bulk route has a limit of its own.
+    # Per user (all its tokens and sessions), counted in the shared cache so the limits
+    # hold across processes; the bulk route has a limit of its own.
     "DEFAULT_THROTTLE_CLASSES": ["contacts_project.throttling.CallerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "api": env_str("API_RATE_LIMIT", "1200/min"),
-        "bulk": env_str("BULK_RATE_LIMIT", "120/min"),
+        "api": env_rate("API_RATE_LIMIT", "1200/min"),
+        "bulk": env_rate("BULK_RATE_LIMIT", "120/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -140,6 +140,10 @@ class BulkJob(models.Model):
     # Quota reservations, released as contacts are created or the job ends.
     reserved_creates = models.PositiveIntegerField(default=0)
     reserved_connect_creates = models.PositiveIntegerField(default=0)
+    # The creations reserved, as [row index, email key, LinkedIn key] of each contact the
+    # job is to create: a later request naming one of them plans an update of it, as
+    # applying the jobs in turn would (planned only where a quota counts them).
+    planned_creations = models.JSONField(default=_empty_list, blank=True)
     connect_created = models.PositiveIntegerField(default=0)
     starting_sent = models.BooleanField(default=False)
     # The rows whose `running` events the channel layer has had, as of the last chunk's commit.

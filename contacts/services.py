@@ -1,9 +1,10 @@
 """Bulk create-or-update of contacts: accepting a job, then processing it in chunks."""
 
 import logging
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -97,8 +98,8 @@ def _job_stored(
     if owners and (held := _owners(account_id=account_id, request=request)) != owners:
         owners = held
         payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
-    creates, connect_creates = _reservation(account_id=account_id, user=user, request=request, payload=payload, flags=flags)
-    quota_check(account_id=account_id, user_id=user.pk, creates=creates, connect_creates=connect_creates)
+    plan = _reservation(account_id=account_id, user=user, request=request, payload=payload, flags=flags)
+    quota_check(account_id=account_id, user_id=user.pk, creates=plan.creates, connect_creates=plan.connect_creates)
     if list_id is None:
         list_id = list_get_or_create(account_id=account_id, name=request.list.name).pk
     job = BulkJob.objects.create(
@@ -111,8 +112,9 @@ def _job_stored(
         replace_owner=flags.replace_owner,
         payload=payload,
         total=len(request.contacts),
-        reserved_creates=creates,
-        reserved_connect_creates=connect_creates,
+        reserved_creates=plan.creates,
+        reserved_connect_creates=plan.connect_creates,
+        planned_creations=plan.planned,
         queue=settings.BULK_QUEUE,
     )
     BulkJobOwner.objects.bulk_create([BulkJobOwner(job=job, user_id=pk) for pk in set(owners.values())])
@@ -333,9 +335,16 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
     events.publish(user_id=job.user_id, events=[events.job_ending(job)])
 
 
-def _reservation(
-    *, account_id: int, user: User, request: BulkRequest, payload: bytes, flags: BulkFlags
-) -> tuple[int, int]:
+@dataclass(frozen=True)
+class _Plan:
+    """The creations a request would make, and the keys of the contacts it would create."""
+
+    creates: int = 0
+    connect_creates: int = 0
+    planned: list = field(default_factory=list)
+
+
+def _reservation(*, account_id: int, user: User, request: BulkRequest, payload: bytes, flags: BulkFlags) -> _Plan:
     """The creations to reserve: none where no quota limits them (planning costs a query
     per key and a pass over the rows, worth paying only when a quota needs the count)."""
     limits = quota_limits(account_id=account_id, user_id=user.pk)
@@ -343,13 +352,14 @@ def _reservation(
         c.get("source", flags.default_source) == "connect" for c in request.contacts
     )
     if limits.total is None and not connect_limited:
-        return 0, 0
+        return _Plan()
     rows = JobRows(payload)
     return _creations(account_id=account_id, user=user, rows=rows.rows(0, rows.total), flags=flags)
 
 
-def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> tuple[int, int]:
-    """How many contacts the rows would create (and how many with source `connect`) now."""
+def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> _Plan:
+    """How many contacts the rows would create (and how many with source `connect`) after
+    the account's unfinished jobs: as they are now, plus those the jobs are yet to create."""
     options = UpsertOptions(
         account_id=account_id,
         list_id=None,
@@ -359,13 +369,38 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
         replace_owner=flags.replace_owner,
         collected_at_default=timezone.now(),
     )
-    image = ContactImage.of(contacts_matching(account_id, *row_keys(rows)))
-    creates = connect = 0
-    for row in rows:
-        if image.apply(row, options).created:
-            creates += 1
+    emails, linkedins = row_keys(rows)
+    found = contacts_matching(account_id, emails, linkedins)
+    image = ContactImage.of([*found, *_pending_creations(account_id, emails, linkedins, found)])
+    created, connect = [], 0
+    for index, row in enumerate(rows):
+        outcome = image.apply(row, options)
+        if outcome.created:
+            created.append((index, outcome.contact))
             connect += row.get("source", options.default_source) == "connect"
-    return creates, connect
+    planned = [[index, contact["email_key"], contact["linkedin_key"]] for index, contact in created]
+    return _Plan(creates=len(created), connect_creates=connect, planned=planned)
+
+
+def _pending_creations(account_id: int, emails: set[str], linkedins: set[str], found: list[dict]) -> list[dict]:
+    """The contacts the account's unfinished jobs are yet to create that hold one of these
+    keys, as contacts of an image (their other fields unknown: a row matching one plans an
+    update). Keys an existing contact holds already are left to it."""
+    held_emails = {c["email_key"] for c in found if c["email_key"]}
+    held_linkedins = {c["linkedin_key"] for c in found if c["linkedin_key"]}
+    pending = []
+    jobs = BulkJob.objects.filter(account_id=account_id, status__in=BulkJob.UNFINISHED, reserved_creates__gt=0)
+    for processed, planned in jobs.order_by("created_at").values_list("processed", "planned_creations"):
+        for index, email, linkedin in planned:
+            if index < processed or not (email in emails or linkedin in linkedins):
+                continue  # applied already (created, or failed), or not this request's concern
+            if (email and email in held_emails) or (linkedin and linkedin in held_linkedins):
+                continue
+            held_emails.add(email)
+            held_linkedins.add(linkedin)
+            pending.append({"id": uuid.uuid4(), "email_key": email, "linkedin_key": linkedin, "owner_id": None,
+                            "list_id": None, "vars": {}})
+    return pending
 
 
 def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> None:

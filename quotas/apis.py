@@ -13,7 +13,9 @@ class QuotaApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class State(serializers.Serializer):
             limit = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
-            used = serializers.IntegerField(help_text="held or reserved by unfinished jobs")
+            used = serializers.IntegerField(
+                help_text="held, or reserved by unfinished jobs (reserved only while a limit counts them)"
+            )
 
         total = State()
         connectToday = State()

@@ -350,3 +350,30 @@ def test_quotas_need_the_read_scope():
 
     assert response.status_code == 403
     assert "errors" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("quota", ["total", "connect"])
+def test_a_request_naming_contacts_a_queued_job_is_to_create_plans_updates_not_creations(quota):
+    account = factories.account_make(total_limit=2 if quota == "total" else None)
+    user = factories.user_make(account, connect_daily_limit=2 if quota == "connect" else None)
+    api = factories.api_client_make(user)
+    contacts = [
+        {"email": "ada@example.test", "source": "connect"},
+        {"linkedinUrl": "https://linkedin.com/in/grace", "source": "connect"},
+    ]
+    first = _bulk(api, contacts)
+
+    # A retry without a key while the first job waits: in turn, its rows update what the
+    # first creates, so the quota, full after the first, has room for it.
+    again = _bulk(api, [{**contacts[0], "firstName": "Ada"}, {**contacts[1], "email": "grace@example.test"}])
+    more = _bulk(api, _new(1, source="connect"))
+
+    assert (first.status_code, again.status_code, more.status_code) == (202, 202, 402)
+    for response in (first, again):
+        bulk_job_process(job_id=response.json()["uuid"])
+    second = BulkJob.objects.get(pk=again.json()["uuid"])
+    assert (second.status, second.created, second.updated, second.failed) == ("done", 0, 2, 0)
+    assert sorted(Contact.objects.filter(account=account).values_list("email", "first_name")) == [
+        ("ada@example.test", "Ada"), ("grace@example.test", None),
+    ]

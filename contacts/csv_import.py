@@ -64,7 +64,10 @@ def csv_read(data: bytes) -> CsvTable:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CsvProblem("The file is not UTF-8 text. Save it as CSV UTF-8 and upload it again.") from None
-    delimiter = _delimiter(text.split("\n", 1)[0])
+    try:
+        delimiter = _delimiter(text.split("\n", 1)[0])
+    except csv.Error as exc:
+        raise CsvProblem(_unreadable(1, exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         headers = [h.strip() for h in next(reader)]

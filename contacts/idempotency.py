@@ -2,7 +2,9 @@
 
 The same key with the same request (body and query) from the same user into the same
 account within IDEMPOTENCY_WINDOW answers the same job, processed once and charged once;
-with another request it is a conflict (422). Callers hold the account's lock.
+with another request it is a conflict (422). A retry is looked up first, without a lock
+(its job is committed, or not yet); then again under the account's lock, where a retry
+that waited behind its first request finds the job.
 """
 
 import hashlib

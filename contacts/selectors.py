@@ -51,11 +51,12 @@ def bulk_job_find(*, account_id: int, job_id) -> BulkJob | None:
 
 def bulk_job_of_user(*, user_id: int, job_id) -> BulkJob | None:
     """A job the user started (a socket only ever hears of its own user's jobs), in the
-    user's account as it is now, or an admin import of theirs while they are staff."""
+    user's account as it is now, or an admin import of theirs into another account while
+    they are a superuser (who alone import into other accounts)."""
     pk = _uuid(job_id)
     if pk is None:
         return None
-    in_reach = Q(account_id=F("user__account_id")) | Q(default_owner__isnull=False, user__is_staff=True)
+    in_reach = Q(account_id=F("user__account_id")) | Q(default_owner__isnull=False, user__is_superuser=True)
     return BulkJob.objects.filter(in_reach, user_id=user_id, pk=pk).defer("payload").first()
 
 

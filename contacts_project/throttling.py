@@ -37,8 +37,7 @@ class CallerRateThrottle(BaseThrottle):
         window = int(now // period)
         key = f"throttle:{scope}:user-{request.user.pk}:{window}"
         try:
-            cache.add(key, 0, timeout=period + 1)  # outlives its window, so the increment finds it
-            count = cache.incr(key)
+            count = _counted(key, timeout=period + 1)  # outlives its window: its increments find it
         except (RedisError, OSError):
             # The shared cache is out of reach: serve rather than fail every request.
             logger.warning("Rate limits not applied: the cache is out of reach", exc_info=True)
@@ -48,3 +47,12 @@ class CallerRateThrottle(BaseThrottle):
 
     def wait(self):
         return self._wait
+
+
+def _counted(key: str, *, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # gone meanwhile (evicted, flushed): this request starts it again
+        cache.add(key, 1, timeout=timeout)
+        return 1

@@ -61,6 +61,7 @@ def test_a_quoted_cell_over_two_lines_keeps_the_next_rows_line_numbers_true():
         (b"email\n" + b"a@example.test\n" * 10_001, "The file has more than 10,000 rows; split it."),
         (b"email,notes\na@example.test,ok\nb@example.test," + b"y" * 140_000 + b"\n",
          "Line 3: a cell is longer than 131,072 characters."),
+        (b"email," + b"h" * 140_000 + b"\na@example.test,x\n", "Line 1: a cell is longer than 131,072 characters."),
         (b"email,note,Shoe size,note\na@example.test,first,44,second\n",
          'Two columns are named "note": rename one and upload the file again.'),
     ],

@@ -124,7 +124,7 @@ class ContactBulkCreateApi(APIView):
         )
         job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key, release=False)
         data = self.OutputSerializer(job, context={"request": request}).data
-        if job.replayed:  # its first request releases it (or its grace does)
+        if job.first_answer_pending:  # a retry: its first request releases the task
             return Response(data, status=202)
         return _ReleasedOnceSent(data, task_id=job.task_id, request=body)
 

@@ -110,8 +110,9 @@ class BulkJob(models.Model):
         FAILED = "failed"
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
-    # Not stored: True on the job bulk_job_create answers a retried request with.
-    replayed = False
+    # Not stored: True on the job bulk_job_create answers a retry with while the retry's
+    # first request may still be answering (which releases the job's task once it has).
+    first_answer_pending = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")

@@ -38,6 +38,7 @@ from .upsert import ContactImage, UpsertOptions, row_keys
 logger = logging.getLogger(__name__)
 
 UNKNOWN_LIST = "no list of your account has this id"
+FIRST_ANSWER_WITHIN = timedelta(seconds=5)
 @dataclass(frozen=True)
 class BulkFlags:
     move_to_list: bool = False
@@ -129,14 +130,16 @@ def _replayed(*, account_id: int, user: User, request_key: RequestKey) -> BulkJo
     """The job a retried request already got, whatever has changed since (an owner gone, a
     list deleted): looked up before anything of the request is checked again. Announced
     first, as its first answer was: a retry arriving before that cannot get its 202
-    before `starting`. (It leaves the release to the first request, or the task's grace.)"""
+    before `starting`."""
     earlier = idempotent_job(account_id=account_id, user_id=user.pk, request_key=request_key)
     return _replay_announced(earlier) if earlier is not None else None
 
 
 def _replay_announced(job: BulkJob) -> BulkJob:
     bulk_job_announce(job_id=job.pk, release=False)
-    job.replayed = True
+    # A first request answers within moments of its commit; one stored longer ago than
+    # that died before releasing the task, and its retry does it instead of the grace.
+    job.first_answer_pending = timezone.now() - job.created_at < FIRST_ANSWER_WITHIN
     return job
 
 

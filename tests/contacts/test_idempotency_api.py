@@ -1,11 +1,18 @@
 """`Idempotency-Key` on the bulk route: a retry answers the job it already got."""
 
+import json
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
+from contacts.bulk_input import bulk_request_parse_json
+from contacts.idempotency import RequestKey
 from contacts.models import BulkJob, Contact, IdempotencyKey
+from contacts.services import FIRST_ANSWER_WITHIN, BulkFlags, bulk_job_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +111,25 @@ def test_unusable_key_answers_400_naming_the_header(key):
     assert response.status_code == 400
     assert response.json() == {"errors": [{"field": "Idempotency-Key", "message": "must be 1 to 255 printable ASCII characters"}]}
     assert not Contact.objects.exists() and not BulkJob.objects.exists()
+
+
+@pytest.mark.parametrize("first_request", ["answering", "dead"])
+def test_a_retry_releases_the_task_only_of_a_first_request_that_died(first_request):
+    account = factories.account_make()
+    user = factories.user_make(account)
+    raw = json.dumps(BODY).encode()
+    # The first request, stopped after its commit: its task is still held for its answer.
+    job = bulk_job_create(
+        user=user, request=bulk_request_parse_json(raw), flags=BulkFlags(),
+        request_key=RequestKey.of("retry-1", body=raw, query=""), release=False,
+    )
+    if first_request == "dead":
+        BulkJob.objects.filter(pk=job.pk).update(created_at=F("created_at") - FIRST_ANSWER_WITHIN * 2)
+
+    retry = factories.api_client_make(user).generic(
+        "POST", "/api/v1/contacts/bulk", raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="retry-1"
+    )
+
+    assert retry.status_code == 202 and retry.json()["uuid"] == str(job.pk)
+    released = DBTaskResult.objects.get(id=job.task_id).run_after <= timezone.now()
+    assert released is (first_request == "dead")

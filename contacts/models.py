@@ -141,10 +141,6 @@ class BulkJob(models.Model):
     # Quota reservations, released as contacts are created or the job ends.
     reserved_creates = models.PositiveIntegerField(default=0)
     reserved_connect_creates = models.PositiveIntegerField(default=0)
-    # The creations reserved, as [row index, email key, LinkedIn key] of each contact the
-    # job is to create: a later request naming one of them plans an update of it, as
-    # applying the jobs in turn would (planned only where a quota counts them).
-    planned_creations = models.JSONField(default=_empty_list, blank=True)
     connect_created = models.PositiveIntegerField(default=0)
     starting_sent = models.BooleanField(default=False)
     # The rows whose `running` events the channel layer has had, as of the last chunk's commit.
@@ -208,4 +204,23 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "user", "key"], name="idempotency_key_unique_per_user"),
+        ]
+
+
+
+class PlannedCreation(models.Model):
+    """A contact an unfinished job is to create, planned where a quota counts creations:
+    `row` is the job's row that creates it. A later request naming its keys plans an update
+    of it, as applying the jobs in turn would. Removed as the job ends."""
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False)
+    row = models.PositiveIntegerField()
+    email_key = models.TextField(null=True)
+    linkedin_key = models.TextField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "email_key"], name="planned_creation_email"),
+            models.Index(fields=["account", "linkedin_key"], name="planned_creation_linkedin"),
         ]

@@ -25,7 +25,8 @@ from realtime import events
 from .bulk_input import BodyProblems, BulkRequest, contacts_json_pieces
 from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
-from .models import BulkJob, BulkJobOwner
+from .models import BulkJob, BulkJobOwner, PlannedCreation
+from .planned_creations import planned_creations_pending, planned_creations_store
 from .payload import payload_pack
 from .problems import problems_gathered
 from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_live
@@ -115,9 +116,9 @@ def _job_stored(
         total=len(request.contacts),
         reserved_creates=plan.creates,
         reserved_connect_creates=plan.connect_creates,
-        planned_creations=plan.planned,
         queue=settings.BULK_QUEUE,
     )
+    planned_creations_store(job, plan.planned)
     BulkJobOwner.objects.bulk_create([BulkJobOwner(job=job, user_id=pk) for pk in set(owners.values())])
     job.task_id = bulk_job_enqueue(job_id=str(job.pk))
     job.save(update_fields=["task_id"])
@@ -334,6 +335,7 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
     )
     if not finished:
         return
+    PlannedCreation.objects.filter(job_id=job.pk).delete()
     job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
     events.publish(user_id=job.user_id, events=[events.job_ending(job)])
 
@@ -381,7 +383,7 @@ def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlag
         if outcome.created:
             created.append((index, outcome.contact))
             connect += row.get("source", options.default_source) == "connect"
-    planned = [[index, contact["email_key"], contact["linkedin_key"]] for index, contact in created]
+    planned = [(index, contact["email_key"], contact["linkedin_key"]) for index, contact in created]
     return _Plan(creates=len(created), connect_creates=connect, planned=planned)
 
 
@@ -392,17 +394,14 @@ def _pending_creations(account_id: int, emails: set[str], linkedins: set[str], f
     held_emails = {c["email_key"] for c in found if c["email_key"]}
     held_linkedins = {c["linkedin_key"] for c in found if c["linkedin_key"]}
     pending = []
-    jobs = BulkJob.objects.filter(account_id=account_id, status__in=BulkJob.UNFINISHED, reserved_creates__gt=0)
-    for processed, planned in jobs.order_by("created_at").values_list("processed", "planned_creations"):
-        for index, email, linkedin in planned:
-            if index < processed or not (email in emails or linkedin in linkedins):
-                continue  # applied already (created, or failed), or not this request's concern
-            if (email and email in held_emails) or (linkedin and linkedin in held_linkedins):
-                continue
-            held_emails.add(email)
-            held_linkedins.add(linkedin)
-            pending.append({"id": uuid.uuid4(), "email_key": email, "linkedin_key": linkedin, "owner_id": None,
-                            "list_id": None, "vars": {}})
+    for email, linkedin in planned_creations_pending(account_id, emails=emails, linkedins=linkedins):
+        if (email and email in held_emails) or (linkedin and linkedin in held_linkedins):
+            continue
+        held_emails.add(email)
+        held_linkedins.add(linkedin)
+        pending.append(
+            {"id": uuid.uuid4(), "email_key": email, "linkedin_key": linkedin, "owner_id": None, "list_id": None, "vars": {}}
+        )
     return pending
 
 

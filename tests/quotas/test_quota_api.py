@@ -8,7 +8,7 @@ import pytest
 from django.db.models import F
 from django_tasks_db.models import DBTaskResult
 
-from contacts.models import BulkJob, Contact
+from contacts.models import BulkJob, Contact, PlannedCreation
 from contacts.services import bulk_job_process
 from lists.models import ContactList
 from quotas.models import ConnectUsage
@@ -370,8 +370,10 @@ def test_a_request_naming_contacts_a_queued_job_is_to_create_plans_updates_not_c
     more = _bulk(api, _new(1, source="connect"))
 
     assert (first.status_code, again.status_code, more.status_code) == (202, 202, 402)
+    assert PlannedCreation.objects.filter(job_id=first.json()["uuid"]).count() == 2
     for response in (first, again):
         bulk_job_process(job_id=response.json()["uuid"])
+    assert not PlannedCreation.objects.exists()  # a job's plan goes as it ends
     second = BulkJob.objects.get(pk=again.json()["uuid"])
     assert (second.status, second.created, second.updated, second.failed) == ("done", 0, 2, 0)
     assert sorted(Contact.objects.filter(account=account).values_list("email", "first_name")) == [

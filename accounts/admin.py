@@ -7,7 +7,7 @@ from contacts.selectors import bulk_jobs_unfinished_exist, contacts_owned_exist
 
 from quotas.models import AccountQuota, UserQuota
 
-from .admin_scope import AccountScopedAdmin
+from .admin_scope import AccountScopedAdmin, DeletionUnderAccountLock, accounts_lock
 from .models import Account, User
 
 
@@ -49,8 +49,7 @@ class AccountUserChangeForm(UserChangeForm):
             # new account's too, first (by id, as every writer locks an account before a
             # user): the save's foreign-key check waits for it at the commit, and an import
             # into it holding it could wait for this user's row meanwhile, a deadlock.
-            accounts = [pk for pk in (self.instance.account_id, new_id) if pk is not None]
-            list(Account.objects.select_for_update().filter(pk__in=accounts).order_by("pk").values_list("pk"))
+            accounts_lock([self.instance.account_id, new_id])
         # The database keeps a contact's owner in the contact's account: say so here
         # rather than fail at commit.
         if moving and contacts_owned_exist(account_id=self.instance.account_id, user_id=self.instance.pk):
@@ -65,7 +64,7 @@ class AccountUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class AccountUserAdmin(AccountScopedAdmin, UserAdmin):
+class AccountUserAdmin(DeletionUnderAccountLock, AccountScopedAdmin, UserAdmin):
     form = AccountUserChangeForm
     list_display = ["username", "email", "account", "is_staff"]
     list_filter = [("account", admin.RelatedOnlyFieldListFilter), "is_staff", "is_superuser"]

@@ -1,3 +1,7 @@
+from django.contrib import messages
+from django.db.models import ProtectedError
+from django.http import HttpResponseRedirect
+
 from accounts.models import Account
 
 
@@ -33,3 +37,31 @@ def account_rows(model, account_id: int | None):
     if model is Account:
         return Account.objects.filter(pk=account_id)
     return model._default_manager.filter(account_id=account_id)
+
+
+class DeletionUnderAccountLock:
+    """Admin mixin for rows a bulk request may name (its list, its owners): deleting them
+    takes their accounts' locks first, by id. A request stores its job under its account's
+    lock, so a deletion comes either before it (the request then sees the row gone) or
+    after, when it finds the job and is refused as protected (a page that says so, not a
+    failed commit on either side)."""
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ProtectedError as refused:
+            self.message_user(request, f"Not deleted: {refused.args[0]}", messages.ERROR)
+            return HttpResponseRedirect(request.path)  # the confirmation page, which now lists why
+
+    def delete_model(self, request, obj):
+        accounts_lock([obj.account_id])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        accounts_lock(queryset.values_list("account_id", flat=True))
+        super().delete_queryset(request, queryset)
+
+
+def accounts_lock(account_ids) -> None:
+    ids = sorted({pk for pk in account_ids if pk is not None})
+    list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))

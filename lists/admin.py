@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from accounts.admin_scope import AccountScopedAdmin
+from accounts.admin_scope import AccountScopedAdmin, DeletionUnderAccountLock
 
 from .models import ContactList
 
 
 @admin.register(ContactList)
-class ContactListAdmin(AccountScopedAdmin, admin.ModelAdmin):
+class ContactListAdmin(DeletionUnderAccountLock, AccountScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "account", "contact_count", "created_at"]
     list_select_related = ["account"]
     search_fields = ["name"]

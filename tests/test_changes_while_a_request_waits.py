@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from accounts.models import Account, User
 from contacts.bulk_input import BodyProblems, bulk_request_parse
 from contacts.models import BulkJob
+from contacts.payload import payload_pack
 from lists.models import ContactList
 from contacts.services import BulkFlags, bulk_job_create
 from quotas.services import user_quota_lock
@@ -151,3 +152,26 @@ def test_a_list_named_by_name_and_deleted_while_the_request_waits_is_made_again(
     job, doomed = _accepted_while_its_list_is_deleted(by="name")
 
     assert job.list.name == "Leads" and job.list_id != doomed.pk
+
+
+def test_a_list_deleted_while_a_request_stores_its_job_waits_and_is_refused_as_protected(client):
+    client.force_login(factories.user_make(factories.account_make(), is_staff=True, is_superuser=True))
+    account = factories.account_make()
+    user = factories.user_make(account)
+    named = factories.list_make(account, name="Leads")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            # A request storing its job under the account's lock, as bulk_job_create does.
+            Account.objects.select_for_update().get(pk=account.pk)
+            deleting = pool.submit(
+                _in_own_connection, client.post, f"/admin/lists/contactlist/{named.pk}/delete/", {"post": "yes"}
+            )
+            wait_for(_a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
+            BulkJob.objects.create(
+                account=account, user=user, list=named, payload=payload_pack(pieces=[], owners={}), total=1
+            )
+        response = deleting.result(timeout=EVENT_TIMEOUT)
+
+    assert response.status_code == 302 and response.url.endswith(f"/{named.pk}/delete/")
+    assert ContactList.objects.filter(pk=named.pk).exists()

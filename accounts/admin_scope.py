@@ -1,4 +1,8 @@
+import dataclasses
+
 from django.contrib import messages
+from django.contrib.admin.options import ActionLocation
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import HttpResponseRedirect
 
@@ -51,15 +55,38 @@ class DeletionUnderAccountLock:
             return super().delete_view(request, object_id, extra_context)
         except ProtectedError as refused:
             self.message_user(request, f"Not deleted: {refused.args[0]}", messages.ERROR)
-            return HttpResponseRedirect(request.path)  # the confirmation page, which now lists why
+            return HttpResponseRedirect(request.get_full_path())  # the confirmation page, now saying why
 
     def delete_model(self, request, obj):
-        accounts_lock([obj.account_id])
+        accounts_lock([obj.account_id])  # in the delete view's transaction
         super().delete_model(request, obj)
 
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        if "delete_selected" in actions:
+            action = actions["delete_selected"]
+            actions["delete_selected"] = dataclasses.replace(action, func=_refused_if_protected(action.func))
+        return actions
+
     def delete_queryset(self, request, queryset):
-        accounts_lock(queryset.values_list("account_id", flat=True))
+        accounts_lock(queryset.values_list("account_id", flat=True))  # in _refused_if_protected's transaction
         super().delete_queryset(request, queryset)
+
+
+def _refused_if_protected(action):
+    """The "delete selected" action in one transaction (the changelist runs it in none): the
+    accounts' locks held until the rows are gone, and a deletion found protected only then
+    undone whole, its log entries with it, and told as a message."""
+
+    def refused_if_protected(modeladmin, request, queryset):
+        try:
+            with transaction.atomic():
+                return action(modeladmin, request, queryset)
+        except ProtectedError as refused:
+            modeladmin.message_user(request, f"Not deleted: {refused.args[0]}", messages.ERROR)
+            return None
+
+    return refused_if_protected
 
 
 def accounts_lock(account_ids) -> None:

@@ -330,12 +330,13 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
 
 def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
     """Finish the job once (the conditional update elects who sends `ending`)."""
-    finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
-        status=status, failure_reason=reason, finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
+            status=status, failure_reason=reason, finished_at=timezone.now()
+        )
+        PlannedCreation.objects.filter(job_id=job.pk).delete()  # its plan, in the same commit
     if not finished:
         return
-    PlannedCreation.objects.filter(job_id=job.pk).delete()
     job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
     events.publish(user_id=job.user_id, events=[events.job_ending(job)])
 

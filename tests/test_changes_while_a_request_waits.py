@@ -175,3 +175,40 @@ def test_a_list_deleted_while_a_request_stores_its_job_waits_and_is_refused_as_p
 
     assert response.status_code == 302 and response.url.endswith(f"/{named.pk}/delete/")
     assert ContactList.objects.filter(pk=named.pk).exists()
+
+
+def test_the_delete_selected_action_deletes_lists_of_several_accounts(client):
+    client.force_login(factories.user_make(factories.account_make(), is_staff=True, is_superuser=True))
+    lists = [factories.list_make(factories.account_make()) for _ in range(2)]
+
+    response = client.post(
+        "/admin/lists/contactlist/", {"action": "delete_selected", "post": "yes", "_selected_action": [str(x.pk) for x in lists]}
+    )
+
+    assert response.status_code == 302
+    assert not ContactList.objects.filter(pk__in=[x.pk for x in lists]).exists()
+
+
+def test_the_delete_selected_action_racing_a_request_waits_and_is_refused_as_protected(client):
+    client.force_login(factories.user_make(factories.account_make(), is_staff=True, is_superuser=True))
+    account = factories.account_make()
+    named = factories.list_make(account)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=account.pk)
+            deleting = pool.submit(
+                _in_own_connection, client.post, "/admin/lists/contactlist/",
+                {"action": "delete_selected", "post": "yes", "_selected_action": [str(named.pk)]},
+                follow=True,
+            )
+            wait_for(_a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
+            BulkJob.objects.create(
+                account=account, user=factories.user_make(account), list=named,
+                payload=payload_pack(pieces=[], owners={}), total=1,
+            )
+        page = deleting.result(timeout=EVENT_TIMEOUT).content.decode()
+
+    assert "Successfully deleted" not in page
+    assert "Not deleted: Cannot delete some instances" in page and "BulkJob.list" in page
+    assert ContactList.objects.filter(pk=named.pk).exists()

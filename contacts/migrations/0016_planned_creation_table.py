@@ -4,6 +4,21 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def _plans_moved(apps, schema_editor):
+    """The plans of the jobs still unfinished, from the column into the table."""
+    BulkJob = apps.get_model("contacts", "BulkJob")
+    PlannedCreation = apps.get_model("contacts", "PlannedCreation")
+    unfinished = BulkJob.objects.filter(status__in=["queued", "running"]).exclude(planned_creations=[])
+    for job in unfinished.only("pk", "account_id", "planned_creations").iterator():
+        PlannedCreation.objects.bulk_create(
+            [
+                PlannedCreation(job_id=job.pk, account_id=job.account_id, row=row, email_key=email, linkedin_key=linkedin)
+                for row, email, linkedin in job.planned_creations
+            ],
+            batch_size=1000,
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,10 +27,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='bulkjob',
-            name='planned_creations',
-        ),
         migrations.CreateModel(
             name='PlannedCreation',
             fields=[
@@ -29,5 +40,10 @@ class Migration(migrations.Migration):
             options={
                 'indexes': [models.Index(fields=['account', 'email_key'], name='planned_creation_email'), models.Index(fields=['account', 'linkedin_key'], name='planned_creation_linkedin')],
             },
+        ),
+        migrations.RunPython(_plans_moved, migrations.RunPython.noop),
+        migrations.RemoveField(
+            model_name='bulkjob',
+            name='planned_creations',
         ),
     ]

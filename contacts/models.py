@@ -145,6 +145,8 @@ class BulkJob(models.Model):
     starting_sent = models.BooleanField(default=False)
     # The rows whose `running` events the channel layer has had, as of the last chunk's commit.
     events_sent = models.PositiveIntegerField(default=0)
+    # Stopped to wait for a job of its account accepted before it, whose end gives it a task.
+    waiting_turn = models.BooleanField(default=False)
     queue = models.CharField(max_length=64, default="default")  # settings.BULK_QUEUE of its server
     task_id = models.CharField(max_length=64, blank=True, default="")
 

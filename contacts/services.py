@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -191,7 +192,9 @@ def bulk_job_process(*, job_id) -> None:
         try:
             if chunks is None:  # here: a payload that cannot be read fails the job like a row that cannot be written
                 chunks = JobChunks(JobRows(job.payload), size=size)
-            _chunk_commit(job, chunks.at(start), options, running=running, meanwhile=chunks.prepare_next)
+            if not _chunk_commit(job, chunks.at(start), options, running=running, meanwhile=chunks.prepare_next):
+                logger.info("Bulk job %s waits for a job of its account accepted before it to end", job.pk)
+                return
         except JobTakenOver:
             logger.info("Bulk job %s is processed by another runner from row %s", job.pk, start)
             return
@@ -253,9 +256,10 @@ def _database_away(exc: Exception) -> bool:
 
 def _chunk_commit(
     job: BulkJob, chunk: Chunk, options: UpsertOptions, *, running: _RunningEvents, meanwhile: Callable[[], None]
-) -> None:
+) -> bool:
     """Apply one chunk of rows and the job's counters in one transaction (`meanwhile`: work
-    to do while the database writes the rows)."""
+    to do while the database writes the rows). False: a job of the account accepted before
+    this one has yet to end, and this one waits for its turn (the other's end gives it)."""
     start = chunk.start
     with transaction.atomic():
         # One writer per account at a time: sequential semantics across jobs, and quota
@@ -266,6 +270,10 @@ def _chunk_commit(
         current = BulkJob.objects.select_for_update().only("processed", "status").get(pk=job.pk)
         if current.processed != start or current.status not in BulkJob.UNFINISHED:
             raise JobTakenOver
+        if _earlier_job_unfinished(job):
+            # Marked under the lock the earlier job's end takes to hand it its turn.
+            BulkJob.objects.filter(pk=job.pk).update(waiting_turn=True, heartbeat_at=timezone.now())
+            return False
         outcome = chunk_rows_apply(chunk, options=options, budget=CreationBudget(job), meanwhile=meanwhile)
         connect_usage_add(user_id=job.user_id, count=outcome.connect_created)
         job.processed = start + len(chunk.rows)
@@ -281,10 +289,36 @@ def _chunk_commit(
                 "processed", "created", "updated", "failed", "connect_created", "errors", "heartbeat_at", "events_sent",
             ]
         )
+    return True
 
 
 class JobTakenOver(Exception):
     """Another runner has processed this chunk of the job already."""
+
+
+def _earlier_job_unfinished(job: BulkJob) -> bool:
+    """Whether a job of the account accepted before this one has yet to end: the account's
+    jobs apply in the order they were accepted, as one after the other would."""
+    earlier = Q(created_at__lt=job.created_at) | Q(created_at=job.created_at, pk__lt=job.pk)
+    return BulkJob.objects.filter(earlier, account_id=job.account_id, status__in=BulkJob.UNFINISHED).exists()
+
+
+def _next_job_release(*, account_id: int) -> None:
+    """Give its turn to the account's next job, if it stopped to wait for it. Under the
+    account's lock, where a job decides to wait: it either saw the ended job ended, or is
+    marked waiting by then."""
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=account_id)
+        waiting = (
+            BulkJob.objects.filter(account_id=account_id, status__in=BulkJob.UNFINISHED, waiting_turn=True)
+            .order_by("created_at", "pk")
+            .only("pk", "account_id", "created_at")
+            .first()
+        )
+        if waiting is None or _earlier_job_unfinished(waiting):
+            return
+        task_id = bulk_job_enqueue(job_id=str(waiting.pk), deferred=False)
+        BulkJob.objects.filter(pk=waiting.pk).update(waiting_turn=False, task_id=task_id, heartbeat_at=timezone.now())
 
 
 def bulk_jobs_recover(*, stale_after: timedelta) -> int:
@@ -304,10 +338,12 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
         candidates = list(
             BulkJob.objects.select_for_update(skip_locked=True)
             .filter(status__in=BulkJob.UNFINISHED, heartbeat_at__lt=now - stale_after, queue=settings.BULK_QUEUE)
-            .only("pk", "status", "processed", "stalled_resumes", "processed_at_resume", "task_id")
+            .only("pk", "account_id", "created_at", "status", "processed", "stalled_resumes", "processed_at_resume", "task_id")
         )
         live = bulk_tasks_live([job.task_id for job in candidates], taken_since=now - stale_after)
-        stale = [job for job in candidates if job.task_id not in live]
+        # A job waiting for its turn behind an unfinished job of its account is not stalled
+        # either (that job's end gives it its turn); one whose turn came, unannounced, is.
+        stale = [job for job in candidates if job.task_id not in live and not _earlier_job_unfinished(job)]
         for job in stale:
             resumes = job.stalled_resumes + 1 if job.processed == job.processed_at_resume else 1
             if resumes > settings.BULK_MAX_STALLED_RESUMES:
@@ -315,7 +351,8 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
                 continue
             task_id = bulk_job_enqueue(job_id=str(job.pk), deferred=False)
             BulkJob.objects.filter(pk=job.pk).update(
-                heartbeat_at=now, task_id=task_id, stalled_resumes=resumes, processed_at_resume=job.processed
+                heartbeat_at=now, task_id=task_id, stalled_resumes=resumes, processed_at_resume=job.processed,
+                waiting_turn=False,
             )
     for job in stale:
         if job in stalled:
@@ -339,6 +376,7 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
         return
     job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
     events.publish(user_id=job.user_id, events=[events.job_ending(job)])
+    _next_job_release(account_id=job.account_id)
 
 
 @dataclass(frozen=True)

@@ -141,10 +141,11 @@ def test_a_database_error_of_the_jobs_own_fails_it_rather_than_resuming_it_forev
 
 def test_a_job_resumed_again_and_again_without_progress_fails_and_one_that_progresses_does_not(settings):
     settings.BULK_MAX_STALLED_RESUMES = 2
-    account = factories.account_make()
-    user = factories.user_make(account)
+    user = factories.user_make(factories.account_make())
+    # Of two accounts: the second job of one account would wait for the first, not stall.
+    other = factories.user_make(factories.account_make())
     request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}, {"email": "b@example.test"}]})
-    stuck, moving = (bulk_job_create(user=user, request=request, flags=BulkFlags()) for _ in range(2))
+    stuck, moving = (bulk_job_create(user=u, request=request, flags=BulkFlags()) for u in (user, other))
 
     def runners_die():  # as if each job's runner stopped again, the moving one a chunk further
         _tasks_taken_by_a_worker_that_died(stuck, moving)

@@ -298,21 +298,23 @@ class JobTakenOver(Exception):
 
 def _earlier_job_unfinished(job: BulkJob) -> bool:
     """Whether a job of the account accepted before this one has yet to end: the account's
-    jobs apply in the order they were accepted, as one after the other would."""
+    jobs apply in the order they were accepted, as one after the other would (those of one
+    queue: the workers of another, a deployment of their own, may never take its jobs)."""
     earlier = Q(created_at__lt=job.created_at) | Q(created_at=job.created_at, pk__lt=job.pk)
-    return BulkJob.objects.filter(earlier, account_id=job.account_id, status__in=BulkJob.UNFINISHED).exists()
+    unfinished = BulkJob.objects.filter(account_id=job.account_id, queue=job.queue, status__in=BulkJob.UNFINISHED)
+    return unfinished.filter(earlier).exists()
 
 
-def _next_job_release(*, account_id: int) -> None:
+def _next_job_release(*, account_id: int, queue: str) -> None:
     """Give its turn to the account's next job, if it stopped to wait for it. Under the
     account's lock, where a job decides to wait: it either saw the ended job ended, or is
     marked waiting by then."""
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
         waiting = (
-            BulkJob.objects.filter(account_id=account_id, status__in=BulkJob.UNFINISHED, waiting_turn=True)
+            BulkJob.objects.filter(account_id=account_id, queue=queue, status__in=BulkJob.UNFINISHED, waiting_turn=True)
             .order_by("created_at", "pk")
-            .only("pk", "account_id", "created_at")
+            .only("pk", "account_id", "queue", "created_at")
             .first()
         )
         if waiting is None or _earlier_job_unfinished(waiting):
@@ -338,7 +340,10 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
         candidates = list(
             BulkJob.objects.select_for_update(skip_locked=True)
             .filter(status__in=BulkJob.UNFINISHED, heartbeat_at__lt=now - stale_after, queue=settings.BULK_QUEUE)
-            .only("pk", "account_id", "created_at", "status", "processed", "stalled_resumes", "processed_at_resume", "task_id")
+            .only(
+                "pk", "account_id", "queue", "created_at", "status", "processed", "stalled_resumes",
+                "processed_at_resume", "task_id",
+            )
         )
         live = bulk_tasks_live([job.task_id for job in candidates], taken_since=now - stale_after)
         # A job waiting for its turn behind an unfinished job of its account is not stalled
@@ -376,7 +381,7 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
         return
     job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
     events.publish(user_id=job.user_id, events=[events.job_ending(job)])
-    _next_job_release(account_id=job.account_id)
+    _next_job_release(account_id=job.account_id, queue=job.queue)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from contacts.selectors import bulk_jobs_unfinished_exist, contacts_owned_exist
 
 from quotas.models import AccountQuota, UserQuota
 
-from .admin_scope import AccountScopedAdmin, DeletionUnderAccountLock, accounts_lock
+from .admin_scope import AccountScopedAdmin, DeletionUnderAccountLock
 from .models import Account, User
+from .services import accounts_lock
 
 
 class AccountQuotaInline(admin.StackedInline):

@@ -7,6 +7,7 @@ from django.db.models import ProtectedError
 from django.http import HttpResponseRedirect
 
 from accounts.models import Account
+from accounts.services import accounts_lock
 
 
 class AccountScopedAdmin:
@@ -87,8 +88,3 @@ def _refused_if_protected(action):
             return None
 
     return refused_if_protected
-
-
-def accounts_lock(account_ids) -> None:
-    ids = sorted({pk for pk in account_ids if pk is not None})
-    list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))

@@ -77,3 +77,10 @@ def _check_names(*, account_name: str, user_email: str) -> None:
     # The email is also the username, whose column is shorter than an email's.
     if len(user_email) > User._meta.get_field("username").max_length:
         raise ApiClientRefused(f"{user_email!r} is longer than a username may be.")
+
+
+def accounts_lock(account_ids) -> None:
+    """Lock the accounts (ids, None ignored) until the transaction ends, by id: every
+    writer locks accounts before users, and several accounts in this one order."""
+    ids = sorted({pk for pk in account_ids if pk is not None})
+    list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))

@@ -209,7 +209,6 @@ class IdempotencyKey(models.Model):
         ]
 
 
-
 class PlannedCreation(models.Model):
     """A contact an unfinished job is to create, planned where a quota counts creations:
     `row` is the job's row that creates it. A later request naming its keys plans an update

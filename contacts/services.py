@@ -1,25 +1,21 @@
 """Bulk create-or-update of contacts: accepting a job, then processing it in chunks."""
 
 import logging
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Account, User
 
-from lists.models import ContactList
 from lists.selectors import list_find, list_find_by_name
-from lists.services import list_get_or_create
-from quotas.selectors import quota_limits
+from lists.services import list_get_or_create, list_held
 from quotas.services import connect_usage_add, quota_check
 from realtime import events
 
@@ -27,15 +23,16 @@ from .bulk_input import BodyProblems, BulkRequest, contacts_json_pieces
 from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob, BulkJobOwner, PlannedCreation
-from .planned_creations import planned_creations_pending, planned_creations_store
+from .creation_plan import creation_plan
+from .job_order import earlier_job_unfinished, next_job_release
+from .planned_creations import planned_creations_store
 from .payload import payload_pack
 from .problems import problems_gathered
 from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_live
-from .bulk_write import contacts_matching
 from .chunk_apply import Chunk, chunk_rows_apply
 from .job_rows import JobChunks, JobRows
 from .creation_budget import CreationBudget
-from .upsert import ContactImage, UpsertOptions, row_keys
+from .upsert import UpsertOptions
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +93,12 @@ def _job_stored(
     # the account holds it from its check to its save, so a move is either seen here or
     # waits for this job to be stored (and then refused while the job runs).
     _default_owner_check(account_id=account_id, user=user, flags=flags)
-    if list_id is not None and not _list_held(account_id=account_id, list_id=list_id):
+    if list_id is not None and not list_held(account_id=account_id, list_id=list_id):
         list_id = _list_id(account_id=account_id, request=request)  # deleted meanwhile: 400, or made again
     if owners and (held := _owners(account_id=account_id, request=request)) != owners:
         owners = held
         payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
-    plan = _reservation(account_id=account_id, user=user, request=request, payload=payload, flags=flags)
+    plan = creation_plan(account_id=account_id, user=user, request=request, payload=payload, flags=flags)
     quota_check(account_id=account_id, user_id=user.pk, creates=plan.creates, connect_creates=plan.connect_creates)
     if list_id is None:
         list_id = list_get_or_create(account_id=account_id, name=request.list.name).pk
@@ -270,7 +267,7 @@ def _chunk_commit(
         current = BulkJob.objects.select_for_update().only("processed", "status").get(pk=job.pk)
         if current.processed != start or current.status not in BulkJob.UNFINISHED:
             raise JobTakenOver
-        if _earlier_job_unfinished(job):
+        if earlier_job_unfinished(job):
             # Marked under the lock the earlier job's end takes to hand it its turn.
             BulkJob.objects.filter(pk=job.pk).update(waiting_turn=True, heartbeat_at=timezone.now())
             return False
@@ -294,33 +291,6 @@ def _chunk_commit(
 
 class JobTakenOver(Exception):
     """Another runner has processed this chunk of the job already."""
-
-
-def _earlier_job_unfinished(job: BulkJob) -> bool:
-    """Whether a job of the account accepted before this one has yet to end: the account's
-    jobs apply in the order they were accepted, as one after the other would (those of one
-    queue: the workers of another, a deployment of their own, may never take its jobs)."""
-    earlier = Q(created_at__lt=job.created_at) | Q(created_at=job.created_at, pk__lt=job.pk)
-    unfinished = BulkJob.objects.filter(account_id=job.account_id, queue=job.queue, status__in=BulkJob.UNFINISHED)
-    return unfinished.filter(earlier).exists()
-
-
-def _next_job_release(*, account_id: int, queue: str) -> None:
-    """Give its turn to the account's next job, if it stopped to wait for it. Under the
-    account's lock, where a job decides to wait: it either saw the ended job ended, or is
-    marked waiting by then."""
-    with transaction.atomic():
-        Account.objects.select_for_update().get(pk=account_id)
-        waiting = (
-            BulkJob.objects.filter(account_id=account_id, queue=queue, status__in=BulkJob.UNFINISHED, waiting_turn=True)
-            .order_by("created_at", "pk")
-            .only("pk", "account_id", "queue", "created_at")
-            .first()
-        )
-        if waiting is None or _earlier_job_unfinished(waiting):
-            return
-        task_id = bulk_job_enqueue(job_id=str(waiting.pk), deferred=False)
-        BulkJob.objects.filter(pk=waiting.pk).update(waiting_turn=False, task_id=task_id, heartbeat_at=timezone.now())
 
 
 def bulk_jobs_recover(*, stale_after: timedelta) -> int:
@@ -348,7 +318,7 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
         live = bulk_tasks_live([job.task_id for job in candidates], taken_since=now - stale_after)
         # A job waiting for its turn behind an unfinished job of its account is not stalled
         # either (that job's end gives it its turn); one whose turn came, unannounced, is.
-        stale = [job for job in candidates if job.task_id not in live and not _earlier_job_unfinished(job)]
+        stale = [job for job in candidates if job.task_id not in live and not earlier_job_unfinished(job)]
         for job in stale:
             resumes = job.stalled_resumes + 1 if job.processed == job.processed_at_resume else 1
             if resumes > settings.BULK_MAX_STALLED_RESUMES:
@@ -381,72 +351,7 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
         return
     job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
     events.publish(user_id=job.user_id, events=[events.job_ending(job)])
-    _next_job_release(account_id=job.account_id, queue=job.queue)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """The creations a request would make, and the keys of the contacts it would create."""
-
-    creates: int = 0
-    connect_creates: int = 0
-    planned: list = field(default_factory=list)
-
-
-def _reservation(*, account_id: int, user: User, request: BulkRequest, payload: bytes, flags: BulkFlags) -> _Plan:
-    """The creations to reserve: none where no quota limits them (planning costs a query
-    per key and a pass over the rows, worth paying only when a quota needs the count)."""
-    limits = quota_limits(account_id=account_id, user_id=user.pk)
-    connect_limited = limits.connect_daily is not None and any(
-        c.get("source", flags.default_source) == "connect" for c in request.contacts
-    )
-    if limits.total is None and not connect_limited:
-        return _Plan()
-    rows = JobRows(payload)
-    return _creations(account_id=account_id, user=user, rows=rows.rows(0, rows.total), flags=flags)
-
-
-def _creations(*, account_id: int, user: User, rows: list[dict], flags: BulkFlags) -> _Plan:
-    """How many contacts the rows would create (and how many with source `connect`) after
-    the account's unfinished jobs: as they are now, plus those the jobs are yet to create."""
-    options = UpsertOptions(
-        account_id=account_id,
-        list_id=None,
-        caller_id=flags.default_owner_id or user.pk,
-        default_source=flags.default_source,
-        move_to_list=flags.move_to_list,
-        replace_owner=flags.replace_owner,
-        collected_at_default=timezone.now(),
-    )
-    emails, linkedins = row_keys(rows)
-    found = contacts_matching(account_id, emails, linkedins)
-    image = ContactImage.of([*found, *_pending_creations(account_id, emails, linkedins, found)])
-    created, connect = [], 0
-    for index, row in enumerate(rows):
-        outcome = image.apply(row, options)
-        if outcome.created:
-            created.append((index, outcome.contact))
-            connect += row.get("source", options.default_source) == "connect"
-    planned = [(index, contact["email_key"], contact["linkedin_key"]) for index, contact in created]
-    return _Plan(creates=len(created), connect_creates=connect, planned=planned)
-
-
-def _pending_creations(account_id: int, emails: set[str], linkedins: set[str], found: list[dict]) -> list[dict]:
-    """The contacts the account's unfinished jobs are yet to create that hold one of these
-    keys, as contacts of an image (their other fields unknown: a row matching one plans an
-    update). Keys an existing contact holds already are left to it."""
-    held_emails = {c["email_key"] for c in found if c["email_key"]}
-    held_linkedins = {c["linkedin_key"] for c in found if c["linkedin_key"]}
-    pending = []
-    for email, linkedin in planned_creations_pending(account_id, emails=emails, linkedins=linkedins):
-        if (email and email in held_emails) or (linkedin and linkedin in held_linkedins):
-            continue
-        held_emails.add(email)
-        held_linkedins.add(linkedin)
-        pending.append(
-            {"id": uuid.uuid4(), "email_key": email, "linkedin_key": linkedin, "owner_id": None, "list_id": None, "vars": {}}
-        )
-    return pending
+    next_job_release(account_id=job.account_id, queue=job.queue)
 
 
 def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> None:
@@ -478,12 +383,6 @@ def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
     if problems:
         raise BodyProblems(problems)
     return owners
-
-
-def _list_held(*, account_id: int, list_id) -> bool:
-    """Whether the list is still the account's, locked against deletion until the job
-    that names it is stored (an admin may delete a list while a request waits its turn)."""
-    return ContactList.objects.select_for_update(no_key=True).filter(pk=list_id, account_id=account_id).exists()
 
 
 def _list_id(*, account_id: int, request: BulkRequest):

@@ -22,3 +22,9 @@ def list_get_or_create(*, account_id: int, name: str) -> ContactList:
     """The account's list of that name, created if it has none (callers hold the account lock)."""
     contact_list, _ = ContactList.objects.get_or_create(account_id=account_id, name=name)
     return contact_list
+
+
+def list_held(*, account_id: int, list_id) -> bool:
+    """Whether the list is still the account's, locked against deletion until the
+    transaction ends (a bulk request names it in the job it stores)."""
+    return ContactList.objects.select_for_update(no_key=True).filter(pk=list_id, account_id=account_id).exists()

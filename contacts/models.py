@@ -18,9 +18,9 @@ class Contact(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of their own on account and list: the composite indexes below start with
     # them, and every index costs each of a bulk job's inserts and updates.
-    # On PostgreSQL two composite foreign keys, (account, list) and (account, owner), stand
-    # for the three plain ones (migration 0009): the database refuses a contact whose list
-    # or owner is another account's, and checks two keys per new contact instead of three.
+    # On PostgreSQL triggers stand for the three plain foreign keys (migrations 0009, 0018):
+    # the database refuses a contact whose list or owner is not of its account, checking
+    # the distinct lists and owners of a statement's new contacts, not each contact.
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )

@@ -6,7 +6,7 @@ as the account is once it has the lock, and no one waits for the other forever
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.models import Account, User
 from contacts.bulk_input import BodyProblems, bulk_request_parse
@@ -16,25 +16,10 @@ from lists.models import ContactList
 from contacts.services import BulkFlags, bulk_job_create
 from quotas.services import user_quota_lock
 from tests import factories
+from tests.concurrent import a_backend_waits_for_a_lock, in_own_connection
 from tests.live import EVENT_TIMEOUT, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _in_own_connection(call, *args, **kwargs):
-    """Run `call` in this thread's connection, and close it after (the test's flush waits otherwise)."""
-    try:
-        return call(*args, **kwargs)
-    finally:
-        connection.close()
-
-
-def _a_backend_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
 
 
 def test_an_owner_moved_away_while_the_request_waits_for_the_accounts_lock_is_refused():
@@ -48,8 +33,8 @@ def test_an_owner_moved_away_while_the_request_waits_for_the_accounts_lock_is_re
     with ThreadPoolExecutor(max_workers=1) as pool:
         with transaction.atomic():
             Account.objects.select_for_update().get(pk=account.pk)  # as the admin's check of a move holds it
-            accepting = pool.submit(_in_own_connection, bulk_job_create, user=caller, request=request, flags=BulkFlags())
-            wait_for(_a_backend_waits_for_a_lock, "the request to wait for the account's lock")
+            accepting = pool.submit(in_own_connection, bulk_job_create, user=caller, request=request, flags=BulkFlags())
+            wait_for(a_backend_waits_for_a_lock, "the request to wait for the account's lock")
             User.objects.filter(pk=owner.pk).update(account=other)
         with pytest.raises(BodyProblems) as refused:
             accepting.result(timeout=EVENT_TIMEOUT)
@@ -65,8 +50,8 @@ def test_a_caller_moved_away_while_the_request_waits_for_the_accounts_lock_gets_
     with ThreadPoolExecutor(max_workers=1) as pool:
         with transaction.atomic():
             Account.objects.select_for_update().get(pk=user.account_id)
-            posting = pool.submit(_in_own_connection, api.post, "/api/v1/contacts/bulk", body, format="json")
-            wait_for(_a_backend_waits_for_a_lock, "the request to wait for the account's lock")
+            posting = pool.submit(in_own_connection, api.post, "/api/v1/contacts/bulk", body, format="json")
+            wait_for(a_backend_waits_for_a_lock, "the request to wait for the account's lock")
             User.objects.filter(pk=user.pk).update(account=other)
         response = posting.result(timeout=EVENT_TIMEOUT)
 
@@ -85,8 +70,8 @@ def test_an_import_whose_default_owner_moved_away_while_it_waits_for_the_lock_is
     with ThreadPoolExecutor(max_workers=1) as pool:
         with transaction.atomic():
             Account.objects.select_for_update().get(pk=account.pk)
-            accepting = pool.submit(_in_own_connection, bulk_job_create, user=operator, request=request, flags=flags)
-            wait_for(_a_backend_waits_for_a_lock, "the import to wait for the account's lock")
+            accepting = pool.submit(in_own_connection, bulk_job_create, user=operator, request=request, flags=flags)
+            wait_for(a_backend_waits_for_a_lock, "the import to wait for the account's lock")
             User.objects.filter(pk=owner.pk).update(account=other)
         with pytest.raises(BodyProblems) as refused:
             accepting.result(timeout=EVENT_TIMEOUT)
@@ -109,12 +94,12 @@ def test_moving_a_user_waits_for_an_import_into_the_new_account_without_deadlock
             # the account's lock first, the user's next (quotas.services).
             Account.objects.select_for_update().get(pk=other.pk)
             moving = pool.submit(
-                _in_own_connection,
+                in_own_connection,
                 client.post,
                 f"/admin/accounts/user/{user.pk}/change/",
                 factories.user_change_form(user, other),
             )
-            wait_for(_a_backend_waits_for_a_lock, "the move to wait for the new account")
+            wait_for(a_backend_waits_for_a_lock, "the move to wait for the new account")
             user_quota_lock(user_id=user.pk)  # a deadlock, were the move holding the user's row
         response = moving.result(timeout=EVENT_TIMEOUT)
 
@@ -134,8 +119,8 @@ def _accepted_while_its_list_is_deleted(*, by: str):
     with ThreadPoolExecutor(max_workers=1) as pool:
         with transaction.atomic():
             Account.objects.select_for_update().get(pk=account.pk)
-            accepting = pool.submit(_in_own_connection, bulk_job_create, user=user, request=request, flags=BulkFlags())
-            wait_for(_a_backend_waits_for_a_lock, "the request to wait for the account's lock")
+            accepting = pool.submit(in_own_connection, bulk_job_create, user=user, request=request, flags=BulkFlags())
+            wait_for(a_backend_waits_for_a_lock, "the request to wait for the account's lock")
             ContactList.objects.filter(pk=doomed.pk).delete()
         return accepting.result(timeout=EVENT_TIMEOUT), doomed
 
@@ -165,9 +150,9 @@ def test_a_list_deleted_while_a_request_stores_its_job_waits_and_is_refused_as_p
             # A request storing its job under the account's lock, as bulk_job_create does.
             Account.objects.select_for_update().get(pk=account.pk)
             deleting = pool.submit(
-                _in_own_connection, client.post, f"/admin/lists/contactlist/{named.pk}/delete/", {"post": "yes"}
+                in_own_connection, client.post, f"/admin/lists/contactlist/{named.pk}/delete/", {"post": "yes"}
             )
-            wait_for(_a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
+            wait_for(a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
             BulkJob.objects.create(
                 account=account, user=user, list=named, payload=payload_pack(pieces=[], owners={}), total=1
             )
@@ -198,11 +183,11 @@ def test_the_delete_selected_action_racing_a_request_waits_and_is_refused_as_pro
         with transaction.atomic():
             Account.objects.select_for_update().get(pk=account.pk)
             deleting = pool.submit(
-                _in_own_connection, client.post, "/admin/lists/contactlist/",
+                in_own_connection, client.post, "/admin/lists/contactlist/",
                 {"action": "delete_selected", "post": "yes", "_selected_action": [str(named.pk)]},
                 follow=True,
             )
-            wait_for(_a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
+            wait_for(a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
             BulkJob.objects.create(
                 account=account, user=factories.user_make(account), list=named,
                 payload=payload_pack(pieces=[], owners={}), total=1,

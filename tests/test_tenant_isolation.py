@@ -229,7 +229,7 @@ def test_malformed_or_unknown_authorization_answers_401_with_the_error_shape(hea
 @pytest.mark.parametrize("foreign", ["list", "owner", "both"])
 def test_the_database_refuses_a_contact_whose_list_or_owner_is_another_accounts(mine, theirs, foreign):
     """Past every check of the code, the database itself keeps a contact's list and owner
-    in its account (PostgreSQL's composite keys; checked at once here, at commit otherwise)."""
+    in its account (PostgreSQL's key triggers, contacts migration 0018)."""
     from django.db import IntegrityError, connection, transaction
 
     with transaction.atomic():

@@ -536,12 +536,12 @@ def _status_client(user) -> APIClient:
     return client
 
 
-@pytest.mark.django_db(transaction=True)  # the foreign keys are checked when a chunk commits
+@pytest.mark.django_db(transaction=True)  # as a worker runs it: each chunk commits
 def test_a_job_that_fails_for_a_reason_of_its_own_ends_failed_with_its_reason(account, user):
     body = {"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]}
     job = bulk_job_create(user=user, request=bulk_request_parse(body), flags=BulkFlags())
     # Rows naming an owner that is no user (a deletion cannot do this since jobs record the
-    # owners they name): the contact's foreign key refuses it at the commit.
+    # owners they name): the database refuses the contact (contacts migration 0018).
     rows = to_json([{"email": "a@example.test", "owner": "gone@example.test"}])
     BulkJob.objects.filter(pk=job.pk).update(payload=payload_pack(pieces=[(1, rows)], owners={"gone@example.test": 10**9}))
 

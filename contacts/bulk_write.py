@@ -21,7 +21,7 @@ from django.db.models import Q, TextField, Value
 from django.db.models.functions import Cast, Concat
 from psycopg import adapt, pq
 from psycopg.postgres import types as postgres_types
-from pydantic_core import to_json
+from msgspec.json import encode as json_encode
 
 from .models import Contact
 
@@ -78,7 +78,7 @@ def contacts_write(*, created: list[dict], updated: list[dict], moved: list[dict
 def _write_postgres(created: list[dict], updated: list[dict]) -> None:
     for contact in (*created, *updated):
         if not isinstance(contact["vars"], str):  # JSON text is COPYed as it is
-            contact["vars"] = to_json(contact["vars"])  # ~6x json.dumps' speed
+            contact["vars"] = json_encode(contact["vars"])
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
         if updated:

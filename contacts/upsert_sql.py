@@ -19,7 +19,7 @@ imports are plain; a chunk that is not goes the in-memory way, in the same trans
 from collections.abc import Callable
 
 from django.db import connection
-from pydantic_core import to_json
+from msgspec.json import encode as json_encode
 
 from .bulk_write import SET_BY_ROWS, copy_rows, given_mask
 from .fields import DEFAULT_LANGUAGE
@@ -142,5 +142,5 @@ def _row_values(pos: int, row: dict) -> tuple:
     vars_ = row.get("vars")
     return (
         pos, given_mask(tuple(row)), row.get("owner_id"), row.get("email_key"), row.get("linkedin_key"),
-        None if vars_ is None else to_json(vars_), *map(row.get, SET_BY_ROWS),
+        None if vars_ is None else json_encode(vars_), *map(row.get, SET_BY_ROWS),
     )

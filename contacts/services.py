@@ -9,7 +9,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from accounts.models import Account, User
@@ -164,14 +165,15 @@ def bulk_job_announce(*, job_id, release: bool = True) -> None:
 
 def bulk_job_process(*, job_id) -> None:
     """Create and update the job's contacts chunk by chunk, publishing progress as chunks commit."""
-    bulk_job_announce(job_id=job_id, release=False)
     job = BulkJob.objects.get(pk=job_id)
+    if not job.starting_sent:  # its request died before announcing it
+        bulk_job_announce(job_id=job_id, release=False)
     if job.status not in BulkJob.UNFINISHED:
         return
-    BulkJob.objects.filter(pk=job.pk, started_at__isnull=True).update(
-        status=BulkJob.Status.RUNNING, started_at=timezone.now()
+    now = timezone.now()
+    BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
+        status=BulkJob.Status.RUNNING, started_at=Coalesce("started_at", Value(now)), heartbeat_at=now
     )
-    BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     options = UpsertOptions(
         account_id=job.account_id,
         list_id=job.list_id,

@@ -6,7 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, NotSupportedError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from contacts.bulk_write import COLUMNS, copy_rows
@@ -161,3 +161,59 @@ def test_contacts_naming_a_list_deleted_meanwhile_fail_once_the_deletion_commits
             writing.result(timeout=EVENT_TIMEOUT)
 
     assert not Contact.objects.exists()
+
+
+def test_a_temporary_table_of_the_same_name_cannot_stand_in_for_the_accounts_lists(two_accounts):
+    (account, contact_list, owner), (_, their_list, _) = two_accounts
+
+    with pytest.raises(IntegrityError, match="contact_list_of_its_account"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE lists_contactlist (id uuid, account_id bigint)")
+            cursor.execute("INSERT INTO lists_contactlist VALUES (%s, %s)", [their_list.pk, account.pk])
+        factories.contact_make(account, their_list, owner, email="leak@mine.test")
+
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # checked at the commit
+def test_a_user_moved_away_and_back_in_one_transaction_keeps_their_contacts():
+    account, theirs = factories.account_make(), factories.account_make()
+    owner = factories.user_make(account)
+    factories.contact_make(account, factories.list_make(account), owner, email="a@mine.test")
+
+    with transaction.atomic():
+        owner.__class__.objects.filter(pk=owner.pk).update(account=theirs)
+        owner.__class__.objects.filter(pk=owner.pk).update(account=account)
+
+    owner.refresh_from_db()
+    assert owner.account_id == account.pk
+
+
+@pytest.mark.django_db(transaction=True)  # TRUNCATE waits for no pending check of the test's own
+def test_the_accounts_lists_cannot_be_truncated_without_the_contacts_that_name_them():
+    account = factories.account_make()
+    contact_list = factories.list_make(account)
+    factories.contact_make(account, contact_list, factories.user_make(account), email="a@mine.test")
+
+    with pytest.raises(NotSupportedError, match="truncate"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE lists_contactlist CASCADE")
+
+    assert ContactList.objects.filter(pk=contact_list.pk).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE contacts_contact, lists_contactlist CASCADE")  # as a flush does
+    assert not ContactList.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_is_deleted_only_under_read_committed():
+    """A snapshot taken before would not see contacts naming the list committed since."""
+    account = factories.account_make()
+    contact_list = factories.list_make(account)
+
+    with pytest.raises(OperationalError, match="READ COMMITTED"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        ContactList.objects.filter(pk=contact_list.pk)._raw_delete(connection.alias)
+
+    assert ContactList.objects.filter(pk=contact_list.pk).exists()

@@ -163,12 +163,19 @@ _CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000, minimum=100)
 # the memberships of a server that died without leaving. An open socket joins again every
 # quarter of this (realtime/consumers.py), so it never loses its user's events.
 _CHANNEL_GROUP_EXPIRY = env_int("CHANNEL_GROUP_EXPIRY", 86400, minimum=2)
+# A server reads its sockets' messages with a blocking pop of up to 5 seconds
+# (channels-redis' brpop_timeout); redis-py gives up on a read after 5 seconds unless told
+# otherwise, so a socket with nothing to receive for that long lost the race and was
+# closed with 1011. Reads wait longer than the pop; connecting still gives up at 5.
+_CHANNEL_REDIS_READ_TIMEOUT = 15
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": _CHANNEL_REDIS_READ_TIMEOUT, "socket_connect_timeout": 5}
+                ],
                 "prefix": env_str("CHANNELS_REDIS_PREFIX", "contacts"),
                 "capacity": _CHANNEL_CAPACITY,
                 "expiry": 300,

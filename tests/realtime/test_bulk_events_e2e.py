@@ -2,6 +2,7 @@
 HTTP client posts, the work done by separate worker processes over Redis."""
 
 import pytest
+from channels_redis.core import RedisChannelLayer
 
 from realtime.events import ENDING, RUNNING, STARTING
 from tests import factories
@@ -76,3 +77,18 @@ def test_events_of_one_user_never_reach_another_users_socket(live_service):
 
     assert {frame["data"]["uuid"] for frame in seen_by_bob} == {bob_job["uuid"]}
     assert len(seen_by_bob) == 3
+
+
+def test_a_socket_idle_past_the_channel_layers_blocking_read_still_gets_its_events(live_service):
+    """The server reads its sockets' messages from Redis by a blocking pop of up to
+    brpop_timeout seconds at a time: a socket with nothing to receive for longer stays open."""
+    user = factories.user_make(factories.account_make())
+    token = factories.token_make(user)
+
+    with live_service.socket(token=token) as ws, live_service.http(token) as http:
+        with pytest.raises(TimeoutError):  # nothing for it, but not closed (1011 before)
+            ws.recv(timeout=RedisChannelLayer.brpop_timeout + 3)
+        job = http.post("/api/v1/contacts/bulk", json={"list": {"name": "later"}, "contacts": _contacts(2)}).json()
+        events = job_events(ws, job["uuid"])
+
+    assert [e["event"] for e in events] == [STARTING, RUNNING, RUNNING, ENDING]

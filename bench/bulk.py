@@ -8,6 +8,7 @@ worker) on a database of its own, then prints one table and the ratio lines.
 import argparse
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -25,7 +26,9 @@ from websockets.sync.client import connect
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-DB = "contacts_bench"
+# A database of this run's own: the workers of a run that was killed, if any are left,
+# find nothing of it to take.
+DB = f"contacts_bench_{os.getpid()}"
 LOG = Path(os.environ.get("BENCH_LOG", "/tmp/contacts-bench-service.log"))
 
 
@@ -55,6 +58,11 @@ def reset_database() -> None:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB}")
+
+
+def drop_database() -> None:
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
 class Service:
@@ -307,6 +315,9 @@ def main() -> None:
     parser.add_argument("--no-extras", action="store_true", help="skip the naive path and the concurrency run")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    # Stopped by a signal, the run still stops its service (its `finally`): a worker left
+    # running would take the jobs of the next run that used its database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     reset_database()
     service = Service()
     r = redis.Redis.from_url(REDIS_URL)
@@ -332,6 +343,7 @@ def main() -> None:
     finally:
         http.close()
         service.stop()
+        drop_database()
 
     print(f"{'N':>6} {'202 (s)':>9} {'ending (s)':>11} {'frames':>7} {'layer msgs':>11} {'raw floor (s)':>14} {'per contact (ms)':>17}  ending")
     for n, acc, end, frames, msgs, floor, ending in rows:

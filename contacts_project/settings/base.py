@@ -171,7 +171,7 @@ _CHANNEL_REDIS_READ_TIMEOUT = 15
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "realtime.channel_layer.RedisChannelLayer",  # channels-redis's, losing no message
             "CONFIG": {
                 "hosts": [
                     {"address": REDIS_URL, "socket_timeout": _CHANNEL_REDIS_READ_TIMEOUT, "socket_connect_timeout": 5}

@@ -55,8 +55,8 @@ def free_port() -> int:
 
 
 def reset_database() -> None:
+    drop_database()
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB}")
 
 

@@ -10,6 +10,7 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
+import msgspec
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from pydantic import (
@@ -22,7 +23,6 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-import msgspec
 from pydantic_core import PydanticCustomError, Url, core_schema
 
 from .fields import (

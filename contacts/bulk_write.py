@@ -19,9 +19,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Q, TextField, Value
 from django.db.models.functions import Cast, Concat
+from msgspec.json import encode as json_encode
 from psycopg import adapt, pq
 from psycopg.postgres import types as postgres_types
-from msgspec.json import encode as json_encode
 
 from .models import Contact
 

@@ -11,7 +11,7 @@ import redis
 from django.conf import settings
 
 from realtime.channel_layer import RedisChannelLayer
-from tests.live import EVENT_TIMEOUT
+from tests.live import EVENT_TIMEOUT, wait_for
 
 
 def _layer(prefix: str, client_name: str) -> RedisChannelLayer:
@@ -30,15 +30,6 @@ def _sent_by_another_process(prefix: str, channel: str, message: dict) -> None:
     thread = threading.Thread(target=asyncio.run, args=(send(),))
     thread.start()
     thread.join(EVENT_TIMEOUT)
-
-
-def _until(condition, what: str) -> None:
-    """Poll without yielding to the event loop (which must not read the pop's reply)."""
-    deadline = time.monotonic() + EVENT_TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.001)
 
 
 async def _until_async(condition, what: str) -> None:
@@ -65,7 +56,8 @@ def test_a_message_fetched_as_the_fetching_sockets_receive_is_cancelled_reaches_
         await asyncio.sleep(0)  # the second receive starts waiting for its turn or its message
         _sent_by_another_process(prefix, waiting, {"type": "bulk.events", "frames": ["starting"]})
         queue = prefix + layer.non_local_name(waiting)
-        _until(lambda: store.zcard(queue) == 0, "Redis to pop the message for the fetching receive")
+        # Polled without yielding to the event loop, which must not read the pop's reply yet.
+        wait_for(lambda: store.zcard(queue) == 0, "Redis to pop the message for the fetching receive")
         fetching.cancel()  # the socket closes; the pop's reply is still unread
         with pytest.raises(asyncio.CancelledError):
             await fetching

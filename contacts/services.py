@@ -343,17 +343,20 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
 
 
 def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
-    """Finish the job once (the conditional update elects who sends `ending`)."""
+    """Finish the job once (the conditional update elects who sends `ending`), and give the
+    account's next job its turn in the same commit: once the job shows ended, its work in
+    the database is all done (a test's end, emptying the tables, raced the hand-over)."""
     with transaction.atomic():
+        Account.objects.select_for_update().get(pk=job.account_id)  # the account first, as every writer
         finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
             status=status, failure_reason=reason, finished_at=timezone.now()
         )
         PlannedCreation.objects.filter(job_id=job.pk).delete()  # its plan, in the same commit
-    if not finished:
-        return
-    job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
-    events.publish(user_id=job.user_id, events=[events.job_ending(job)])
-    next_job_release(account_id=job.account_id, queue=job.queue)
+        if finished:
+            next_job_release(account_id=job.account_id, queue=job.queue)
+            job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
+    if finished:
+        events.publish(user_id=job.user_id, events=[events.job_ending(job)])
 
 
 def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> None:

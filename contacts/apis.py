@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,13 +27,14 @@ from contacts_project.schema import (
     QuotaErrorSerializer,
 )
 
-from .bulk_input import BodyProblems, BulkRequest, bulk_request_parse_json
+from .bulk_input import BodyProblems, BulkBody, BulkRequest
 from .fields import CONTACT_FIELDS
 from .idempotency import RequestKey, idempotency_key_valid
 from .problems import problems_gathered
 from .selectors import bulk_job_find, contact_find, contacts_filtered
 from .services import BulkFlags, bulk_job_create
 from .tasks import bulk_job_release
+from .validation_helper import bulk_request_validate
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +122,9 @@ class ContactBulkCreateApi(APIView):
         flags, request_key, body = problems_gathered(
             lambda: bulk_flags(request.query_params),
             lambda: _request_key(request),
-            lambda: bulk_request_parse_json(raw),
+            lambda: bulk_request_validate(
+                raw, size=settings.BULK_CHUNK_SIZE, helper_wanted=settings.BULK_VALIDATION_HELPER
+            ),
         )
         job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key, release=False)
         data = self.OutputSerializer(job, context={"request": request}).data
@@ -137,7 +141,7 @@ class _ReleasedOnceSent(Response):
     It holds the validated request until then: freeing 10,000 contacts' objects takes
     ~15 ms, which the 202 and the worker would otherwise wait for."""
 
-    def __init__(self, data, *, task_id: str, request: BulkRequest):
+    def __init__(self, data, *, task_id: str, request: BulkBody):
         super().__init__(data, status=202)
         self._task_id = task_id
         self._request = request

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from quotas.selectors import quota_limits
 
-from .bulk_input import BulkRequest
+from .bulk_input import BulkBody
 from .bulk_write import contacts_matching
 from .job_rows import JobRows
 from .planned_creations import planned_creations_pending
@@ -31,13 +31,13 @@ class CreationPlan:
     planned: list = field(default_factory=list)
 
 
-def creation_plan(*, account_id: int, user: User, request: BulkRequest, payload: bytes, flags: "BulkFlags") -> CreationPlan:
+def creation_plan(*, account_id: int, user: User, request: BulkBody, payload: bytes, flags: "BulkFlags") -> CreationPlan:
     """The creations to reserve: none where no quota limits them (planning costs a query
     per key and a pass over the rows, worth paying only when a quota needs the count)."""
     limits = quota_limits(account_id=account_id, user_id=user.pk)
-    connect_limited = limits.connect_daily is not None and any(
-        c.get("source", flags.default_source) == "connect" for c in request.contacts
-    )
+    connect_limited = limits.connect_daily is not None and "connect" in {
+        flags.default_source if source is None else source for source in request.sources()
+    }
     if limits.total is None and not connect_limited:
         return CreationPlan()
     rows = JobRows(payload)

@@ -20,7 +20,7 @@ from lists.services import list_get_or_create, list_held
 from quotas.services import connect_usage_add, quota_check
 from realtime import events
 
-from .bulk_input import BodyProblems, BulkRequest, contacts_json_pieces
+from .bulk_input import BodyProblems, BulkBody
 from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob, BulkJobOwner, PlannedCreation
@@ -51,7 +51,7 @@ class BulkFlags:
 
 
 def bulk_job_create(
-    *, user: User, request: BulkRequest, flags: BulkFlags, request_key: RequestKey | None = None, release: bool = True
+    *, user: User, request: BulkBody, flags: BulkFlags, request_key: RequestKey | None = None, release: bool = True
 ) -> BulkJob:
     """Accept a bulk request: check it, reserve quota, store the job, announce it, and let a
     worker process it (release=False: the caller does, with bulk_job_release, once its
@@ -68,7 +68,8 @@ def bulk_job_create(
         lambda: _list_id(account_id=account_id, request=request),
         lambda: _owners(account_id=account_id, request=request),
     )
-    payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
+    pieces = request.json_pieces(settings.BULK_CHUNK_SIZE)
+    payload = payload_pack(pieces=pieces, owners=owners)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
         # A retry that waited for the lock behind its first request finds its job now.
@@ -76,7 +77,7 @@ def bulk_job_create(
         if earlier is None:
             job = _job_stored(
                 account_id=account_id, user=user, request=request, flags=flags, request_key=request_key,
-                list_id=list_id, owners=owners, payload=payload,
+                list_id=list_id, owners=owners, pieces=pieces, payload=payload,
             )
     if earlier is not None:
         return _replay_announced(earlier)
@@ -85,8 +86,8 @@ def bulk_job_create(
 
 
 def _job_stored(
-    *, account_id: int, user: User, request: BulkRequest, flags: BulkFlags, request_key: RequestKey | None,
-    list_id, owners: dict[str, int], payload: bytes,
+    *, account_id: int, user: User, request: BulkBody, flags: BulkFlags, request_key: RequestKey | None,
+    list_id, owners: dict[str, int], pieces: list[tuple[int, bytes]], payload: bytes,
 ) -> BulkJob:
     """Check what may have changed before the account's lock, reserve the quota, and store
     the job and its task (the caller holds the lock)."""
@@ -98,7 +99,7 @@ def _job_stored(
         list_id = _list_id(account_id=account_id, request=request)  # deleted meanwhile: 400, or made again
     if owners and (held := _owners(account_id=account_id, request=request)) != owners:
         owners = held
-        payload = payload_pack(pieces=contacts_json_pieces(request, size=settings.BULK_CHUNK_SIZE), owners=owners)
+        payload = payload_pack(pieces=pieces, owners=owners)
     plan = creation_plan(account_id=account_id, user=user, request=request, payload=payload, flags=flags)
     quota_check(account_id=account_id, user_id=user.pk, creates=plan.creates, connect_creates=plan.connect_creates)
     if list_id is None:
@@ -112,7 +113,7 @@ def _job_stored(
         move_to_list=flags.move_to_list,
         replace_owner=flags.replace_owner,
         payload=payload,
-        total=len(request.contacts),
+        total=request.total,
         reserved_creates=plan.creates,
         reserved_connect_creates=plan.connect_creates,
         queue=settings.BULK_QUEUE,
@@ -370,10 +371,11 @@ def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> No
     raise BodyProblems([{"message": "The default owner is no longer an active user of the account: import again."}])
 
 
-def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
+def _owners(*, account_id: int, request: BulkBody) -> dict[str, int]:
     """Owner emails (lowercased) of the request -> ids of the account's users; raise
     BodyProblems naming each contact whose owner is no active user of the account."""
-    wanted = {c["owner"].lower() for c in request.contacts if "owner" in c}
+    refs = request.owner_refs()
+    wanted = {owner.lower() for _, owner in refs}
     if not wanted:
         return {}
     users = User.objects.annotate(email_ci=Lower("email")).filter(
@@ -382,15 +384,15 @@ def _owners(*, account_id: int, request: BulkRequest) -> dict[str, int]:
     owners = {u.email_ci: u.pk for u in users}
     problems = [
         {"index": index, "field": "owner", "message": "no user of your account has this email"}
-        for index, contact in enumerate(request.contacts)
-        if "owner" in contact and contact["owner"].lower() not in owners
+        for index, owner in refs
+        if owner.lower() not in owners
     ]
     if problems:
         raise BodyProblems(problems)
     return owners
 
 
-def _list_id(*, account_id: int, request: BulkRequest):
+def _list_id(*, account_id: int, request: BulkBody):
     """The id of the request's list; None when it is named and does not exist yet."""
     if request.list.id is not None:
         found = list_find(account_id=account_id, list_id=request.list.id)

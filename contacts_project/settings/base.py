@@ -311,6 +311,9 @@ BULK_MAX_STALLED_RESUMES = env_int("BULK_MAX_STALLED_RESUMES", 10, minimum=1)
 
 # Rows a bulk job commits (and announces) at a time.
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 2500, minimum=1)
+# Each server process validates the second half of a body of 2,000 contacts or more in a
+# helper process while its request validates the first (contacts/validation_helper.py).
+BULK_VALIDATION_HELPER = env_bool("BULK_VALIDATION_HELPER", True)
 # On PostgreSQL, a chunk whose rows cannot affect each other's matches is applied by
 # PostgreSQL itself (contacts/upsert_sql.py); false applies every chunk row by row in Python.
 BULK_SQL_APPLY = env_bool("BULK_SQL_APPLY", True)

@@ -1,0 +1,266 @@
+"""A large bulk body validated in two halves at once: the request's thread validates the
+first half while a helper process validates the second.
+
+pydantic-core holds the GIL for the whole of a validation, so a thread could not share the
+work; a process can, on another core. Each server process starts one helper on its first
+large body and talks to it through two pipes. Until the helper says it is ready, while it
+validates another request's half, and once it has died, a request validates its whole body
+itself, as it always did.
+
+Only a body both halves accept is taken this way. Any problem in either half, and the body
+is validated whole again, by the one path that reports problems: a body's errors are the
+same however it was validated. The halves meet at a multiple of the chunk size, so the
+payload's pieces are those the whole body would give (each half encodes its own).
+
+Run as `python -m contacts.validation_helper <read fd> <write fd>` by the server process;
+it imports the validator and nothing of Django's set-up.
+"""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import msgspec
+from pydantic import TypeAdapter, ValidationError
+
+from .bulk_input import MAX_CONTACTS, BulkRequest, ContactItems, bulk_request_parse_json, contacts_json_pieces, contacts_owner_refs
+
+logger = logging.getLogger(__name__)
+
+# Below this many contacts splitting the body and the pipes cost more than half a
+# validation saves.
+SPLIT_FROM = 2000
+# A helper that has not said it is ready after this long, or that has not answered a half
+# after this long, is stopped (the request validates the body itself).
+READY_WITHIN = 30.0
+ANSWER_WITHIN = 30.0
+_READY = b"ready"
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Body(msgspec.Struct, forbid_unknown_fields=True):
+    """The body's two fields as their JSON text: splitting a body costs finding where each
+    contact ends (~5 ms for 10,000). A body of any other shape is validated whole."""
+
+    list: msgspec.Raw
+    contacts: list[msgspec.Raw]
+
+
+class _Half(msgspec.Struct, array_like=True):
+    """What the helper answers for the contacts it validated, indexes counted in the body."""
+
+    count: int
+    pieces: list[tuple[int, bytes]]
+    owner_refs: list[tuple[int, str]]
+    sources: list[str | None]
+
+
+class HalvesBulkRequest:
+    """A body validated in halves: the first as a BulkRequest, the second as the helper's
+    answer. Read by the service as a BulkRequest is (bulk_input.BulkBody)."""
+
+    def __init__(self, first: BulkRequest, second: _Half, *, size: int):
+        self.list = first.list
+        self.total = first.total + second.count
+        self._first, self._second, self._size = first, second, size
+
+    def owner_refs(self) -> list[tuple[int, str]]:
+        return self._first.owner_refs() + [tuple(ref) for ref in self._second.owner_refs]
+
+    def sources(self) -> set[str | None]:
+        return self._first.sources() | set(self._second.sources)
+
+    def json_pieces(self, size: int) -> list[tuple[int, bytes]]:
+        if size != self._size:
+            raise ValueError(f"validated in pieces of {self._size} rows, not {size}")
+        return self._first.json_pieces(size) + [tuple(piece) for piece in self._second.pieces]
+
+
+def bulk_request_validate(raw: bytes, *, size: int, helper_wanted: bool = True):
+    """The raw body validated, as bulk_request_parse_json does (BodyProblems if it is not
+    valid), in halves at once when it is large and the helper is free. `size`: the rows of
+    a payload's piece."""
+    split = _split(raw, size) if helper_wanted else None
+    if split is not None and (helper := _HELPER.taken()) is not None:
+        try:
+            validated = helper.validate(*split, size=size)
+        finally:
+            _HELPER.give_back()
+        if validated is not None:
+            return validated
+    return bulk_request_parse_json(raw)
+
+
+def helper_ready() -> bool:
+    """Whether this process's helper is ready for a half; starts it if it is not running."""
+    if _HELPER.taken() is None:
+        return False
+    _HELPER.give_back()
+    return True
+
+
+def _split(raw: bytes, size: int) -> tuple[_Body, int] | None:
+    """The body's fields and where its second half starts, if it is worth halving."""
+    if len(raw) < SPLIT_FROM * 16:  # too short to hold SPLIT_FROM contacts with a key each
+        return None
+    try:
+        body = msgspec.json.decode(raw, type=_Body)
+    except msgspec.DecodeError:
+        return None
+    count = len(body.contacts)
+    middle = size * round(count / (2 * size))
+    if not SPLIT_FROM <= count <= MAX_CONTACTS or not 0 < middle < count:
+        return None
+    return body, middle
+
+
+class _Helper:
+    """The helper process of this server process: started on first use, lent to one
+    request at a time, started again on a later use once it has died."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._lent = False
+        self._process: subprocess.Popen | None = None
+        self._to: Connection | None = None
+        self._from: Connection | None = None
+        self._ready = False
+        self._started_at = 0.0
+
+    def taken(self) -> "_Helper | None":
+        """The helper, lent to the caller until give_back; None if it is not available."""
+        with self._lock:
+            if self._lent:
+                return None
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+                return None
+            if not self._ready and not self._ready_now():
+                return None
+            self._lent = True
+            return self
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._lent = False
+
+    def validate(self, body: _Body, middle: int, *, size: int) -> HalvesBulkRequest | None:
+        """Both halves validated, or None: a half has a problem, or the helper failed."""
+        second = b"[" + b",".join(body.contacts[middle:]) + b"]"
+        try:
+            self._to.send_bytes(msgspec.msgpack.encode((middle, size)))
+            self._to.send_bytes(second)
+        except OSError:
+            self._failed("could not be sent a half")
+            return None
+        first = b'{"list":' + bytes(body.list) + b',"contacts":[' + b",".join(body.contacts[:middle]) + b"]}"
+        try:
+            first_validated = BulkRequest.model_validate_json(first)
+        except ValidationError:
+            first_validated = None
+        answer = self._answer()
+        if first_validated is None or answer is None:
+            return None
+        return HalvesBulkRequest(first=first_validated, second=answer, size=size)
+
+    def _answer(self) -> _Half | None:
+        try:
+            if not self._from.poll(ANSWER_WITHIN):
+                self._failed(f"did not answer within {ANSWER_WITHIN:.0f} s")
+                return None
+            data = self._from.recv_bytes()
+        except (OSError, EOFError):
+            self._failed("stopped")
+            return None
+        try:
+            return msgspec.msgpack.decode(data, type=_Half | None)
+        except msgspec.DecodeError:
+            self._failed("answered what is not an answer")
+            return None
+
+    def _ready_now(self) -> bool:
+        try:
+            if self._from.poll() and self._from.recv_bytes() == _READY:
+                self._ready = True
+                return True
+        except (OSError, EOFError):
+            pass
+        if time.monotonic() - self._started_at > READY_WITHIN:
+            self._stop()
+        return False
+
+    def _start(self) -> None:
+        self._stop()
+        to_read, to_write = os.pipe()
+        from_read, from_write = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "contacts.validation_helper", str(to_read), str(from_write)],
+                pass_fds=(to_read, from_write),
+                cwd=_PROJECT_ROOT,
+                stdin=subprocess.DEVNULL,
+            )
+        except OSError:
+            logger.exception("The validation helper could not be started")
+            for fd in (to_read, to_write, from_read, from_write):
+                os.close(fd)
+            return
+        os.close(to_read)
+        os.close(from_write)
+        self._to = Connection(to_write, readable=False)
+        self._from = Connection(from_read, writable=False)
+        self._ready = False
+        self._started_at = time.monotonic()
+
+    def _failed(self, what: str) -> None:
+        logger.warning("The validation helper %s; it is started again on a later body", what)
+        self._stop()
+
+    def _stop(self) -> None:
+        for connection in (self._to, self._from):
+            if connection is not None:
+                connection.close()
+        self._to = self._from = None
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
+            self._process = None
+        self._ready = False
+
+
+_HELPER = _Helper()
+
+
+def _serve(receive: Connection, answer: Connection) -> None:
+    """The helper's loop: a half's place and piece size, its contacts, then the answer."""
+    validator = TypeAdapter(ContactItems)
+    answer.send_bytes(_READY)
+    while True:
+        try:
+            start, size = msgspec.msgpack.decode(receive.recv_bytes())
+            rows = receive.recv_bytes()
+        except EOFError:  # the server process has gone
+            return
+        try:
+            contacts = validator.validate_json(rows)
+            half = _Half(
+                count=len(contacts),
+                pieces=contacts_json_pieces(contacts, size=size),
+                owner_refs=contacts_owner_refs(contacts, start=start),
+                sources=list({contact.get("source") for contact in contacts}),
+            )
+        except ValidationError:
+            half = None
+        answer.send_bytes(msgspec.msgpack.encode(half))
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C stops the server, whose exit stops this
+    _serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))

@@ -1,0 +1,125 @@
+"""A large body validated in halves, the second by the server process's helper process,
+gives the service exactly what validating it whole gives; a body with problems gets the
+whole body's errors; a helper that is busy or gone leaves the request to validate alone."""
+
+import json
+import os
+import signal
+
+import pytest
+
+from contacts.bulk_input import BodyProblems, bulk_request_parse_json
+from contacts.validation_helper import SPLIT_FROM, HalvesBulkRequest, _HELPER, bulk_request_validate, helper_ready
+from tests.live import wait_for
+
+SIZE = 500
+
+
+def _contact(i: int) -> dict:
+    contact = {
+        "email": f"Person{i}@Example.com",
+        "firstName": f"First {i}",
+        "linkedinUrl": f"https://www.linkedin.com/in/person-{i}/",
+        "collectedAt": "2026-11-01T10:00:00Z",
+        "vars": {"rank": i, "ratio": i / 7, "flag": i % 2 == 0, "gone": None},
+    }
+    if i % 3 == 0:
+        contact["owner"] = f"Owner{i % 5}@example.com"
+    if i % 4 == 0:
+        contact["source"] = "connect"
+    return contact
+
+
+def _body(count: int, **changes) -> bytes:
+    contacts = [_contact(i) for i in range(count)]
+    for index, contact in changes.items():
+        contacts[int(index.removeprefix("at"))] = contact
+    return json.dumps({"list": {"name": "Imports"}, "contacts": contacts}).encode()
+
+
+@pytest.fixture
+def helper():
+    wait_for(helper_ready, "the validation helper to be ready", timeout=60)
+    return _HELPER
+
+
+def test_a_large_body_validated_in_halves_gives_the_service_what_the_whole_body_gives(helper):
+    raw = _body(SPLIT_FROM + 333)
+    halves = bulk_request_validate(raw, size=SIZE)
+    whole = bulk_request_parse_json(raw)
+    assert isinstance(halves, HalvesBulkRequest)
+    assert halves.list == whole.list
+    assert halves.total == whole.total == SPLIT_FROM + 333
+    assert halves.owner_refs() == whole.owner_refs()
+    assert halves.sources() == whole.sources() == {None, "connect"}
+    assert halves.json_pieces(SIZE) == whole.json_pieces(SIZE)  # the payload's pieces, byte for byte
+
+
+@pytest.mark.parametrize("where", ["first", "second", "both"])
+def test_a_large_body_with_problems_gets_the_errors_of_the_whole_body(helper, where):
+    count = SPLIT_FROM + 100
+    bad = {}
+    if where in ("first", "both"):
+        bad["at3"] = {"email": "not an email", "vars": {"": 1}}
+    if where in ("second", "both"):
+        bad[f"at{count - 2}"] = {"firstName": "no key at all"}
+    raw = _body(count, **bad)
+    with pytest.raises(BodyProblems) as whole:
+        bulk_request_parse_json(raw)
+    with pytest.raises(BodyProblems) as halves:
+        bulk_request_validate(raw, size=SIZE)
+    assert halves.value.errors == whole.value.errors
+    assert helper_ready()  # the helper answered and is free for the next body
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # A second `contacts` wins, as in the whole body's parsing.
+        b'{"list": {"name": "L"}, "contacts": [{"email": "a@b.c"}], ' + _body(SPLIT_FROM).split(b", ", 1)[1],
+        # A field the body does not have: validated whole, which names it.
+        _body(SPLIT_FROM)[:-1] + b', "extra": 1}',
+        # Not one JSON document.
+        _body(SPLIT_FROM) + b" []",
+    ],
+    ids=["repeated contacts", "unknown field", "trailing data"],
+)
+def test_a_body_of_another_shape_gets_the_same_verdict_as_validated_whole(helper, raw):
+    try:
+        whole = bulk_request_parse_json(raw)
+    except BodyProblems as problems:
+        with pytest.raises(BodyProblems) as halves:
+            bulk_request_validate(raw, size=SIZE)
+        assert halves.value.errors == problems.errors
+    else:
+        validated = bulk_request_validate(raw, size=SIZE)
+        assert validated.total == whole.total
+        assert validated.json_pieces(SIZE) == whole.json_pieces(SIZE)
+
+
+def test_a_body_arriving_while_the_helper_validates_another_is_validated_whole(helper):
+    raw = _body(SPLIT_FROM + 10)
+    assert _HELPER.taken() is helper  # another request's half
+    try:
+        validated = bulk_request_validate(raw, size=SIZE)
+    finally:
+        _HELPER.give_back()
+    assert not isinstance(validated, HalvesBulkRequest)
+    assert validated.json_pieces(SIZE) == bulk_request_parse_json(raw).json_pieces(SIZE)
+
+
+def test_a_helper_killed_leaves_the_body_validated_whole_and_a_new_helper_takes_the_next(helper):
+    raw = _body(SPLIT_FROM + 10)
+    dead = helper._process
+    os.kill(dead.pid, signal.SIGKILL)
+    dead.wait()
+    validated = bulk_request_validate(raw, size=SIZE)
+    assert not isinstance(validated, HalvesBulkRequest)
+    assert validated.json_pieces(SIZE) == bulk_request_parse_json(raw).json_pieces(SIZE)
+    wait_for(helper_ready, "a new validation helper", timeout=60)
+    assert helper._process.pid != dead.pid
+    assert isinstance(bulk_request_validate(raw, size=SIZE), HalvesBulkRequest)
+
+
+def test_a_small_body_is_validated_whole(helper):
+    assert not isinstance(bulk_request_validate(_body(SPLIT_FROM - 1), size=SIZE), HalvesBulkRequest)

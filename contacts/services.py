@@ -208,7 +208,10 @@ def bulk_job_process(*, job_id) -> None:
             return
         # Sent while the next chunk is written; `ending` waits for them (same sender, in order).
         running.send(start=start, stop=min(start + size, job.total))
-    _job_end(job, status=BulkJob.Status.DONE)
+    if job.status == BulkJob.Status.DONE:  # ended by its last chunk's commit
+        events.publish(user_id=job.user_id, events=[events.job_ending(job)])
+    else:
+        _job_end(job, status=BulkJob.Status.DONE)
 
 
 class _RunningEvents:
@@ -284,11 +287,17 @@ def _chunk_commit(
         job.errors = job.errors + outcome.errors
         job.heartbeat_at = timezone.now()
         job.events_sent = running.had()
+        last = job.processed == job.total
+        if last:  # the last chunk ends the job in its own commit
+            job.status, job.finished_at = BulkJob.Status.DONE, job.heartbeat_at
         job.save(
             update_fields=[
                 "processed", "created", "updated", "failed", "connect_created", "errors", "heartbeat_at", "events_sent",
+                *(["status", "finished_at"] if last else []),
             ]
         )
+        if last:
+            _job_closed(job)  # after the status: the next job's turn depends on it
     return True
 
 
@@ -352,12 +361,20 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
         finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
             status=status, failure_reason=reason, finished_at=timezone.now()
         )
-        PlannedCreation.objects.filter(job_id=job.pk).delete()  # its plan, in the same commit
         if finished:
-            next_job_release(account_id=job.account_id, queue=job.queue)
+            _job_closed(job)
             job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
+        else:
+            PlannedCreation.objects.filter(job_id=job.pk).delete()
     if finished:
         events.publish(user_id=job.user_id, events=[events.job_ending(job)])
+
+
+def _job_closed(job: BulkJob) -> None:
+    """In the transaction that ends the job, under the account's lock: its plan goes, and
+    the account's next job gets its turn."""
+    PlannedCreation.objects.filter(job_id=job.pk).delete()
+    next_job_release(account_id=job.account_id, queue=job.queue)
 
 
 def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> None:

@@ -55,8 +55,6 @@ def chunk_rows_apply(
     """Apply a chunk's rows as if one by one, in array order: by PostgreSQL itself when the
     chunk is plain (upsert_sql.py), running `meanwhile` while it writes them, else in
     memory, row by row (upsert.py). Writes only; the caller holds the account's lock."""
-    if connection.vendor == "postgresql":
-        _jit_off()
     if chunk.set_based:
         total = len(chunk.rows)
         with connection.cursor() as cursor:
@@ -70,14 +68,6 @@ def chunk_rows_apply(
         if plain:
             return ChunkOutcome(created=creations[0], updated=total - creations[0], connect_created=creations[1], errors=[])
     return _in_memory(chunk.rows, chunk.start, options, budget)
-
-
-def _jit_off() -> None:
-    """No JIT compilation in this chunk's transaction. The planner has no statistics of a
-    temporary table's columns nor of a JSON array of keys, and its guesses grow with the
-    account: past jit_above_cost PostgreSQL spent ~0.3 s compiling a query that runs in ~10 ms."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
 
 
 def _in_memory(rows: list[dict], start: int, options: UpsertOptions, budget: CreationBudget) -> ChunkOutcome:

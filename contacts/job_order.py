@@ -3,7 +3,7 @@ however many workers take them: a job whose turn has not come stops, marked wait
 the end of the job before it gives it a task again (contacts.services)."""
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -16,9 +16,14 @@ def earlier_job_unfinished(job: BulkJob) -> bool:
     """Whether a job of the account accepted before this one has yet to end: the account's
     jobs apply in the order they were accepted, as one after the other would (those of one
     queue: the workers of another, a deployment of their own, may never take its jobs)."""
+    return earlier_jobs_unfinished(job).exists()
+
+
+def earlier_jobs_unfinished(job: BulkJob) -> QuerySet:
+    """The unfinished jobs of the account accepted before this one (earlier_job_unfinished)."""
     earlier = Q(created_at__lt=job.created_at) | Q(created_at=job.created_at, pk__lt=job.pk)
     unfinished = BulkJob.objects.filter(account_id=job.account_id, queue=job.queue, status__in=BulkJob.UNFINISHED)
-    return unfinished.filter(earlier).exists()
+    return unfinished.filter(earlier)
 
 
 def next_job_release(*, account_id: int, queue: str) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Value
+from django.db.models import Exists, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from .fields import DEFAULT_SOURCE
 from .idempotency import RequestKey, idempotency_record, idempotent_job
 from .models import BulkJob, BulkJobOwner, PlannedCreation
 from .creation_plan import creation_plan
-from .job_order import earlier_job_unfinished, next_job_release
+from .job_order import earlier_job_unfinished, earlier_jobs_unfinished, next_job_release
 from .planned_creations import planned_creations_store
 from .payload import payload_pack
 from .problems import problems_gathered
@@ -269,11 +269,18 @@ def _chunk_commit(
         # reservations that cannot interleave with creations.
         Account.objects.select_for_update().get(pk=job.account_id)
         # Exactly once per chunk: a runner that lost the job (its heartbeat went stale and
-        # another took over) finds the job's progress moved on and stops.
-        current = BulkJob.objects.select_for_update().only("processed", "status").get(pk=job.pk)
+        # another took over) finds the job's progress moved on and stops. Whether its turn
+        # has come is read in the same query, under the account's lock, which every job's
+        # end takes.
+        current = (
+            BulkJob.objects.select_for_update()
+            .only("processed", "status")
+            .annotate(turn_to_wait=Exists(earlier_jobs_unfinished(job)))
+            .get(pk=job.pk)
+        )
         if current.processed != start or current.status not in BulkJob.UNFINISHED:
             raise JobTakenOver
-        if earlier_job_unfinished(job):
+        if current.turn_to_wait:
             # Marked under the lock the earlier job's end takes to hand it its turn.
             BulkJob.objects.filter(pk=job.pk).update(waiting_turn=True, heartbeat_at=timezone.now())
             return False

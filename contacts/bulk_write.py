@@ -113,7 +113,7 @@ def given_mask(held: tuple[str, ...]) -> int:
 
 def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
     """Binary COPY of the rows (tuples of the columns' values) into the table."""
-    types = _copy_types()
+    types = copy_types()
     cursor.adapters.register_dumper(None, _JsonTextDumper)  # this cursor's jsonb, in COPY only
     # copy() is psycopg's own, which Django does not wrap: without this, a connection lost
     # mid-COPY would raise psycopg's error, not Django's, and fail the job instead of
@@ -139,7 +139,7 @@ _COPY_TYPE_OF = {"uuid": "uuid", "jsonb": "jsonb", "integer": "int4", "bigint": 
 
 
 @cache
-def _copy_types() -> dict[str, str]:
+def copy_types() -> dict[str, str]:
     """The PostgreSQL type binary COPY sends each written column as (a row's mask and its
     place in its chunk: int4)."""
     types = {"given": "int4", "pos": "int4"}

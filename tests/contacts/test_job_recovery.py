@@ -88,7 +88,7 @@ def _terminate_the_backend_copying_contacts(stop: threading.Event, terminated: l
         while not stop.is_set() and not terminated:
             copying = watcher.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-                "AND (query LIKE 'COPY contacts_contact %%' OR query LIKE 'COPY chunk_row %%')"
+                "AND (query LIKE 'COPY contacts_contact %%' OR query LIKE 'COPY chunk\\_row\\_%%')"
             ).fetchall()
             for (pid,) in copying:
                 watcher.execute("SELECT pg_terminate_backend(%s)", [pid])

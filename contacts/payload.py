@@ -30,17 +30,23 @@ _DECOMPRESS = {"lz4": lz4.frame.decompress, "zlib": zlib.decompress}
 
 def payload_pack(*, pieces: list[tuple[int, bytes]], owners: dict[str, int]) -> bytes:
     """The payload of `pieces`, each (its number of rows, its rows as a JSON array)."""
+    return payload_of_packed(pieces=[(count, piece_packed(rows_json)) for count, rows_json in pieces], owners=owners)
+
+
+def piece_packed(rows_json: bytes) -> bytes:
+    """A piece's JSON as stored."""
     # A checksum of each piece's content, as zlib's had: a damaged payload fails its job
     # rather than apply other rows than those accepted.
-    compressed = [lz4.frame.compress(rows_json, content_checksum=True) for _, rows_json in pieces]
+    return lz4.frame.compress(rows_json, content_checksum=True)
+
+
+def payload_of_packed(*, pieces: list[tuple[int, bytes]], owners: dict[str, int]) -> bytes:
+    """The payload of pieces already packed, each (its number of rows, piece_packed of its
+    rows' JSON)."""
     header = json.dumps(
-        {
-            "owners": owners,
-            "pieces": [[count, len(data)] for (count, _), data in zip(pieces, compressed)],
-            "codec": _CODEC,
-        }
+        {"owners": owners, "pieces": [[count, len(data)] for count, data in pieces], "codec": _CODEC}
     ).encode()
-    return b"".join([_PIECED, len(header).to_bytes(4, "big"), header, *compressed])
+    return b"".join([_PIECED, len(header).to_bytes(4, "big"), header, *(data for _, data in pieces)])
 
 
 class StoredRows:

@@ -27,7 +27,7 @@ from .models import BulkJob, BulkJobOwner, PlannedCreation
 from .creation_plan import creation_plan
 from .job_order import earlier_job_unfinished, earlier_jobs_unfinished, next_job_release
 from .planned_creations import planned_creations_store
-from .payload import payload_pack
+from .payload import payload_of_packed
 from .problems import problems_gathered
 from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_live
 from .chunk_apply import Chunk, chunk_rows_apply
@@ -68,8 +68,8 @@ def bulk_job_create(
         lambda: _list_id(account_id=account_id, request=request),
         lambda: _owners(account_id=account_id, request=request),
     )
-    pieces = request.json_pieces(settings.BULK_CHUNK_SIZE)
-    payload = payload_pack(pieces=pieces, owners=owners)
+    pieces = request.stored_pieces(settings.BULK_CHUNK_SIZE)
+    payload = payload_of_packed(pieces=pieces, owners=owners)
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account_id)
         # A retry that waited for the lock behind its first request finds its job now.
@@ -99,7 +99,7 @@ def _job_stored(
         list_id = _list_id(account_id=account_id, request=request)  # deleted meanwhile: 400, or made again
     if owners and (held := _owners(account_id=account_id, request=request)) != owners:
         owners = held
-        payload = payload_pack(pieces=pieces, owners=owners)
+        payload = payload_of_packed(pieces=pieces, owners=owners)
     plan = creation_plan(account_id=account_id, user=user, request=request, payload=payload, flags=flags)
     quota_check(account_id=account_id, user_id=user.pk, creates=plan.creates, connect_creates=plan.connect_creates)
     if list_id is None:

@@ -29,7 +29,14 @@ from pathlib import Path
 import msgspec
 from pydantic import TypeAdapter, ValidationError
 
-from .bulk_input import MAX_CONTACTS, BulkRequest, ContactItems, bulk_request_parse_json, contacts_json_pieces, contacts_owner_refs
+from .bulk_input import (
+    MAX_CONTACTS,
+    BulkRequest,
+    ContactItems,
+    bulk_request_parse_json,
+    contacts_owner_refs,
+    contacts_stored_pieces,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +72,10 @@ class HalvesBulkRequest:
     """A body validated in halves: the first as a BulkRequest, the second as the helper's
     answer. Read by the service as a BulkRequest is (bulk_input.BulkBody)."""
 
-    def __init__(self, first: BulkRequest, second: _Half, *, size: int):
+    def __init__(self, first: BulkRequest, first_pieces: list[tuple[int, bytes]], second: _Half, *, size: int):
         self.list = first.list
         self.total = first.total + second.count
-        self._first, self._second, self._size = first, second, size
+        self._first, self._first_pieces, self._second, self._size = first, first_pieces, second, size
 
     def owner_refs(self) -> list[tuple[int, str]]:
         return self._first.owner_refs() + [tuple(ref) for ref in self._second.owner_refs]
@@ -76,10 +83,10 @@ class HalvesBulkRequest:
     def sources(self) -> set[str | None]:
         return self._first.sources() | set(self._second.sources)
 
-    def json_pieces(self, size: int) -> list[tuple[int, bytes]]:
+    def stored_pieces(self, size: int) -> list[tuple[int, bytes]]:
         if size != self._size:
             raise ValueError(f"validated in pieces of {self._size} rows, not {size}")
-        return self._first.json_pieces(size) + [tuple(piece) for piece in self._second.pieces]
+        return self._first_pieces + [tuple(piece) for piece in self._second.pieces]
 
 
 def bulk_request_validate(raw: bytes, *, size: int, helper_wanted: bool = True):
@@ -164,10 +171,12 @@ class _Helper:
             first_validated = BulkRequest.model_validate_json(first)
         except ValidationError:
             first_validated = None
+        else:  # while the helper finishes its half
+            first_pieces = first_validated.stored_pieces(size)
         answer = self._answer()
         if first_validated is None or answer is None:
             return None
-        return HalvesBulkRequest(first=first_validated, second=answer, size=size)
+        return HalvesBulkRequest(first_validated, first_pieces, answer, size=size)
 
     def _answer(self) -> _Half | None:
         try:
@@ -252,7 +261,7 @@ def _serve(receive: Connection, answer: Connection) -> None:
             contacts = validator.validate_json(rows)
             half = _Half(
                 count=len(contacts),
-                pieces=contacts_json_pieces(contacts, size=size),
+                pieces=contacts_stored_pieces(contacts, size=size),
                 owner_refs=contacts_owner_refs(contacts, start=start),
                 sources=list({contact.get("source") for contact in contacts}),
             )

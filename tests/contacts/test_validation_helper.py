@@ -52,7 +52,7 @@ def test_a_large_body_validated_in_halves_gives_the_service_what_the_whole_body_
     assert halves.total == whole.total == SPLIT_FROM + 333
     assert halves.owner_refs() == whole.owner_refs()
     assert halves.sources() == whole.sources() == {None, "connect"}
-    assert halves.json_pieces(SIZE) == whole.json_pieces(SIZE)  # the payload's pieces, byte for byte
+    assert halves.stored_pieces(SIZE) == whole.stored_pieces(SIZE)  # the payload's pieces, byte for byte
 
 
 @pytest.mark.parametrize("where", ["first", "second", "both"])
@@ -94,7 +94,7 @@ def test_a_body_of_another_shape_gets_the_same_verdict_as_validated_whole(helper
     else:
         validated = bulk_request_validate(raw, size=SIZE)
         assert validated.total == whole.total
-        assert validated.json_pieces(SIZE) == whole.json_pieces(SIZE)
+        assert validated.stored_pieces(SIZE) == whole.stored_pieces(SIZE)
 
 
 def test_a_body_arriving_while_the_helper_validates_another_is_validated_whole(helper):
@@ -105,7 +105,7 @@ def test_a_body_arriving_while_the_helper_validates_another_is_validated_whole(h
     finally:
         _HELPER.give_back()
     assert not isinstance(validated, HalvesBulkRequest)
-    assert validated.json_pieces(SIZE) == bulk_request_parse_json(raw).json_pieces(SIZE)
+    assert validated.stored_pieces(SIZE) == bulk_request_parse_json(raw).stored_pieces(SIZE)
 
 
 def test_a_helper_killed_leaves_the_body_validated_whole_and_a_new_helper_takes_the_next(helper):
@@ -115,7 +115,7 @@ def test_a_helper_killed_leaves_the_body_validated_whole_and_a_new_helper_takes_
     dead.wait()
     validated = bulk_request_validate(raw, size=SIZE)
     assert not isinstance(validated, HalvesBulkRequest)
-    assert validated.json_pieces(SIZE) == bulk_request_parse_json(raw).json_pieces(SIZE)
+    assert validated.stored_pieces(SIZE) == bulk_request_parse_json(raw).stored_pieces(SIZE)
     wait_for(helper_ready, "a new validation helper", timeout=60)
     assert helper._process.pid != dead.pid
     assert isinstance(bulk_request_validate(raw, size=SIZE), HalvesBulkRequest)

@@ -1,6 +1,7 @@
 """Bulk create-or-update of contacts: accepting a job, then processing it in chunks."""
 
 import logging
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -104,7 +105,10 @@ def _job_stored(
     quota_check(account_id=account_id, user_id=user.pk, creates=plan.creates, connect_creates=plan.connect_creates)
     if list_id is None:
         list_id = list_get_or_create(account_id=account_id, name=request.list.name).pk
+    job_id = uuid.uuid4()
     job = BulkJob.objects.create(
+        id=job_id,
+        task_id=bulk_job_enqueue(job_id=str(job_id)),  # held back until the request releases it
         account_id=account_id,
         user=user,
         default_owner_id=flags.default_owner_id,
@@ -120,8 +124,6 @@ def _job_stored(
     )
     planned_creations_store(job, plan.planned)
     BulkJobOwner.objects.bulk_create([BulkJobOwner(job=job, user_id=pk) for pk in set(owners.values())])
-    job.task_id = bulk_job_enqueue(job_id=str(job.pk))
-    job.save(update_fields=["task_id"])
     if request_key is not None:
         idempotency_record(account_id=account_id, user_id=user.pk, request_key=request_key, job=job)
     return job

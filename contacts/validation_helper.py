@@ -248,26 +248,30 @@ _HELPER = _Helper()
 
 
 def _serve(receive: Connection, answer: Connection) -> None:
-    """The helper's loop: a half's place and piece size, its contacts, then the answer."""
+    """The helper's loop: a half's place and piece size, its contacts, then the answer;
+    until the server process goes away (its end of the pipes closes)."""
     validator = TypeAdapter(ContactItems)
-    answer.send_bytes(_READY)
-    while True:
-        try:
+    try:
+        answer.send_bytes(_READY)
+        while True:
             start, size = msgspec.msgpack.decode(receive.recv_bytes())
             rows = receive.recv_bytes()
-        except EOFError:  # the server process has gone
-            return
-        try:
-            contacts = validator.validate_json(rows)
-            half = _Half(
-                count=len(contacts),
-                pieces=contacts_stored_pieces(contacts, size=size),
-                owner_refs=contacts_owner_refs(contacts, start=start),
-                sources=list({contact.get("source") for contact in contacts}),
-            )
-        except ValidationError:
-            half = None
-        answer.send_bytes(msgspec.msgpack.encode(half))
+            answer.send_bytes(msgspec.msgpack.encode(_half_validated(validator, rows, start=start, size=size)))
+    except (EOFError, OSError):
+        return
+
+
+def _half_validated(validator: TypeAdapter, rows: bytes, *, start: int, size: int) -> _Half | None:
+    try:
+        contacts = validator.validate_json(rows)
+    except ValidationError:
+        return None
+    return _Half(
+        count=len(contacts),
+        pieces=contacts_stored_pieces(contacts, size=size),
+        owner_refs=contacts_owner_refs(contacts, start=start),
+        sources=list({contact.get("source") for contact in contacts}),
+    )
 
 
 if __name__ == "__main__":

@@ -5,11 +5,14 @@ whole body's errors; a helper that is busy or gone leaves the request to validat
 import json
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
 from contacts.bulk_input import BodyProblems, bulk_request_parse_json
 from contacts.validation_helper import SPLIT_FROM, HalvesBulkRequest, _HELPER, bulk_request_validate, helper_ready
+from tests.conftest import ROOT
 from tests.live import wait_for
 
 SIZE = 500
@@ -123,3 +126,17 @@ def test_a_helper_killed_leaves_the_body_validated_whole_and_a_new_helper_takes_
 
 def test_a_small_body_is_validated_whole(helper):
     assert not isinstance(bulk_request_validate(_body(SPLIT_FROM - 1), size=SIZE), HalvesBulkRequest)
+
+
+def test_a_helper_whose_server_has_gone_exits_quietly():
+    # The server stopped while its helper was starting: the helper's first word finds no reader.
+    to_read, to_write = os.pipe()
+    from_read, from_write = os.pipe()
+    helper = subprocess.Popen(
+        [sys.executable, "-m", "contacts.validation_helper", str(to_read), str(from_write)],
+        pass_fds=(to_read, from_write), cwd=ROOT, stderr=subprocess.PIPE,
+    )
+    for fd in (to_read, from_write, to_write, from_read):
+        os.close(fd)
+    _, stderr = helper.communicate(timeout=60)
+    assert (helper.returncode, stderr) == (0, b"")

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -286,6 +286,8 @@ def _chunk_commit(
             # Marked under the lock the earlier job's end takes to hand it its turn.
             BulkJob.objects.filter(pk=job.pk).update(waiting_turn=True, heartbeat_at=timezone.now())
             return False
+        if start + len(chunk.rows) < job.total:
+            _commit_without_flush()
         outcome = chunk_rows_apply(chunk, options=options, budget=CreationBudget(job), meanwhile=meanwhile)
         connect_usage_add(user_id=job.user_id, count=outcome.connect_created)
         job.processed = start + len(chunk.rows)
@@ -308,6 +310,18 @@ def _chunk_commit(
         if last:
             _job_closed(job)  # after the status: the next job's turn depends on it
     return True
+
+
+def _commit_without_flush() -> None:
+    """Let this transaction's commit return before PostgreSQL has flushed it to disk (~2 ms
+    of a chunk's ~70). For a chunk that does not end its job, and only for it: a crash of
+    PostgreSQL may then take back its last chunks, contacts and job's progress together
+    (one transaction), and the job, stalled, is resumed from the last chunk kept, applying
+    the same accepted rows again; the chunk that ends a job flushes, and with it every
+    chunk before it. A killed worker loses nothing: its commits are PostgreSQL's."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 class JobTakenOver(Exception):

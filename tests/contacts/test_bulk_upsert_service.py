@@ -6,6 +6,8 @@ and the events sent through the real Redis channel layer are checked."""
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pydantic_core import to_json
 from rest_framework.test import APIClient
@@ -556,3 +558,29 @@ def test_a_job_that_fails_for_a_reason_of_its_own_ends_failed_with_its_reason(ac
     assert not Contact.objects.filter(account=account).exists()
     status = _status_client(user).get(f"/api/v1/contacts/bulk/{job.pk}").json()
     assert (status["status"], status["created"], status["updated"], status["failed"]) == ("failed", 0, 0, 1)
+
+
+def test_only_the_chunk_that_ends_a_job_waits_for_its_commit_to_reach_the_disk(settings):
+    # The others may be taken back by a crash of PostgreSQL, with the job's progress, and
+    # applied again when the job resumes; the last one flushes them all with it.
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    settings.BULK_CHUNK_SIZE = 2
+    user = factories.user_make(factories.account_make())
+    job = bulk_job_create(
+        user=user,
+        request=bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": f"p{i}@x.test"} for i in range(5)]}),
+        flags=BulkFlags(),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        bulk_job_process(job_id=job.pk)
+
+    sql = [query["sql"] for query in queries.captured_queries]
+    unflushed = [i for i, statement in enumerate(sql) if statement == "SET LOCAL synchronous_commit = off"]
+    progress = [
+        i for i, statement in enumerate(sql)
+        if statement.startswith('UPDATE "contacts_bulkjob" SET') and '"processed" = ' in statement
+    ]
+    assert len(progress) == 3  # three chunks, each recording the job's progress in its transaction
+    # The first two chunks' transactions commit without the flush; the third, none after them.
+    assert len(unflushed) == 2 and unflushed[0] < progress[0] < unflushed[1] < progress[1]

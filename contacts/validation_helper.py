@@ -45,9 +45,13 @@ logger = logging.getLogger(__name__)
 # validation saves.
 SPLIT_FROM = 2000
 # A helper that has not said it is ready after this long, or that has not answered a half
-# after this long, is stopped (the request validates the body itself).
+# after this long (a half takes ~50 ms), is stopped (the request validates the body itself).
 READY_WITHIN = 30.0
-ANSWER_WITHIN = 30.0
+ANSWER_WITHIN = 5.0
+# A helper that fails is replaced at once; one failing again before it was ready (say, it
+# cannot start) is replaced after 1, 2, 4... seconds, at most this many, so a broken helper
+# costs no process start per request.
+RESTART_AFTER_AT_MOST = 30.0
 _READY = b"ready"
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +67,7 @@ class _Body(msgspec.Struct, forbid_unknown_fields=True):
 class _Half(msgspec.Struct, array_like=True):
     """What the helper answers for the contacts it validated, indexes counted in the body."""
 
+    ticket: int  # the half's own, as sent: an answer is never taken for another half's
     count: int
     pieces: list[tuple[int, bytes]]
     owner_refs: list[tuple[int, str]]
@@ -140,14 +145,20 @@ class _Helper:
         self._from: Connection | None = None
         self._ready = False
         self._started_at = 0.0
+        self._tickets = 0
+        self._failures = 0  # since the last helper that got ready
+        self._start_after = 0.0
 
     def taken(self) -> "_Helper | None":
         """The helper, lent to the caller until give_back; None if it is not available."""
         with self._lock:
             if self._lent:
                 return None
-            if self._process is None or self._process.poll() is not None:
-                self._start()
+            if self._process is not None and self._process.poll() is not None:
+                self._failed("stopped")
+            if self._process is None:
+                if time.monotonic() >= self._start_after:
+                    self._start()
                 return None
             if not self._ready and not self._ready_now():
                 return None
@@ -161,48 +172,58 @@ class _Helper:
     def validate(self, body: _Body, middle: int, *, size: int) -> HalvesBulkRequest | None:
         """Both halves validated, or None: a half has a problem, or the helper failed."""
         second = b"[" + b",".join(body.contacts[middle:]) + b"]"
+        self._tickets += 1
+        ticket = self._tickets
         try:
-            self._to.send_bytes(msgspec.msgpack.encode((middle, size)))
+            self._to.send_bytes(msgspec.msgpack.encode((ticket, middle, size)))
             self._to.send_bytes(second)
         except OSError:
             self._failed("could not be sent a half")
             return None
-        first = b'{"list":' + bytes(body.list) + b',"contacts":[' + b",".join(body.contacts[:middle]) + b"]}"
         try:
-            first_validated = BulkRequest.model_validate_json(first)
-        except ValidationError:
-            first_validated = None
-        else:  # while the helper finishes its half
-            first_pieces = first_validated.stored_pieces(size)
-        answer = self._answer()
+            first = b'{"list":' + bytes(body.list) + b',"contacts":[' + b",".join(body.contacts[:middle]) + b"]}"
+            try:
+                first_validated = BulkRequest.model_validate_json(first)
+            except ValidationError:
+                first_validated = None
+            else:  # while the helper finishes its half
+                first_pieces = first_validated.stored_pieces(size)
+            answer = self._answer(ticket, count=len(body.contacts) - middle)
+        except BaseException:
+            # Its answer would be read by the next request: the helper goes instead.
+            self._failed("was left with a half no request waits for")
+            raise
         if first_validated is None or answer is None:
             return None
         return HalvesBulkRequest(first_validated, first_pieces, answer, size=size)
 
-    def _answer(self) -> _Half | None:
+    def _answer(self, ticket: int, *, count: int) -> _Half | None:
+        """The answer for this half: its ticket's, of its count of contacts, or None (also
+        for a half with a problem)."""
         try:
             if not self._from.poll(ANSWER_WITHIN):
                 self._failed(f"did not answer within {ANSWER_WITHIN:.0f} s")
                 return None
-            data = self._from.recv_bytes()
-        except (OSError, EOFError):
-            self._failed("stopped")
+            answer = msgspec.msgpack.decode(self._from.recv_bytes(), type=_Half | int)
+        except (OSError, EOFError, msgspec.DecodeError):
+            self._failed("stopped, or answered what is not an answer")
             return None
-        try:
-            return msgspec.msgpack.decode(data, type=_Half | None)
-        except msgspec.DecodeError:
-            self._failed("answered what is not an answer")
+        answered = answer if isinstance(answer, int) else answer.ticket  # an int: the half's problem
+        if answered != ticket or (not isinstance(answer, int) and answer.count != count):
+            self._failed("answered another half")
             return None
+        return None if isinstance(answer, int) else answer
 
     def _ready_now(self) -> bool:
         try:
             if self._from.poll() and self._from.recv_bytes() == _READY:
                 self._ready = True
+                self._failures = 0
                 return True
         except (OSError, EOFError):
             pass
         if time.monotonic() - self._started_at > READY_WITHIN:
-            self._stop()
+            self._failed(f"was not ready within {READY_WITHIN:.0f} s")
         return False
 
     def _start(self) -> None:
@@ -221,6 +242,7 @@ class _Helper:
             logger.exception("The validation helper could not be started")
             for fd in (to_read, to_write, from_read, from_write):
                 os.close(fd)
+            self._failed("could not be started")
             return
         os.close(to_read)
         os.close(from_write)
@@ -230,8 +252,11 @@ class _Helper:
         self._started_at = time.monotonic()
 
     def _failed(self, what: str) -> None:
-        logger.warning("The validation helper %s; it is started again on a later body", what)
         self._stop()
+        self._failures += 1
+        wait = 0.0 if self._failures == 1 else min(2.0 ** (self._failures - 2), RESTART_AFTER_AT_MOST)
+        self._start_after = time.monotonic() + wait
+        logger.warning("The validation helper %s; another starts in %.0f s", what, wait)
 
     def _stop(self) -> None:
         for connection in (self._to, self._from):
@@ -267,19 +292,21 @@ def _serve(receive: Connection, answer: Connection) -> None:
     try:
         answer.send_bytes(_READY)
         while True:
-            start, size = msgspec.msgpack.decode(receive.recv_bytes())
+            ticket, start, size = msgspec.msgpack.decode(receive.recv_bytes())
             rows = receive.recv_bytes()
-            answer.send_bytes(msgspec.msgpack.encode(_half_validated(validator, rows, start=start, size=size)))
+            half = _half_validated(validator, rows, ticket=ticket, start=start, size=size)
+            answer.send_bytes(msgspec.msgpack.encode(ticket if half is None else half))
     except (EOFError, OSError):
         return
 
 
-def _half_validated(validator: TypeAdapter, rows: bytes, *, start: int, size: int) -> _Half | None:
+def _half_validated(validator: TypeAdapter, rows: bytes, *, ticket: int, start: int, size: int) -> _Half | None:
     try:
         contacts = validator.validate_json(rows)
     except ValidationError:
         return None
     return _Half(
+        ticket=ticket,
         count=len(contacts),
         pieces=contacts_stored_pieces(contacts, size=size),
         owner_refs=contacts_owner_refs(contacts, start=start),

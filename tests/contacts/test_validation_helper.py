@@ -8,10 +8,18 @@ import signal
 import subprocess
 import sys
 
+import msgspec
 import pytest
 
 from contacts.bulk_input import BodyProblems, bulk_request_parse_json
-from contacts.validation_helper import SPLIT_FROM, HalvesBulkRequest, _HELPER, bulk_request_validate, helper_ready
+from contacts.validation_helper import (
+    _HELPER,
+    SPLIT_FROM,
+    HalvesBulkRequest,
+    _split,
+    bulk_request_validate,
+    helper_ready,
+)
 from tests.conftest import ROOT
 from tests.live import wait_for
 
@@ -96,6 +104,7 @@ def test_a_body_of_another_shape_gets_the_same_verdict_as_validated_whole(helper
         assert halves.value.errors == problems.errors
     else:
         validated = bulk_request_validate(raw, size=SIZE)
+        assert isinstance(validated, HalvesBulkRequest)
         assert validated.total == whole.total
         assert validated.stored_pieces(SIZE) == whole.stored_pieces(SIZE)
 
@@ -140,3 +149,20 @@ def test_a_helper_whose_server_has_gone_exits_quietly():
         os.close(fd)
     _, stderr = helper.communicate(timeout=60)
     assert (helper.returncode, stderr) == (0, b"")
+
+
+def test_an_answer_no_request_waits_for_is_never_taken_for_another_bodys_half(helper):
+    # A request that stopped between sending its half and reading the answer (an error of
+    # its own) leaves that answer in the pipe; the next body, of as many contacts, must not
+    # get it: its second half would be the other request's contacts.
+    count = SPLIT_FROM + 20
+    stale, middle = _split(_body(count, **{f"at{count - 1}": {"email": "stale@example.com"}}), SIZE)
+    helper._to.send_bytes(msgspec.msgpack.encode((10**9, middle, SIZE)))
+    helper._to.send_bytes(b"[" + b",".join(stale.contacts[middle:]) + b"]")
+    raw = _body(count)
+
+    validated = bulk_request_validate(raw, size=SIZE)
+
+    assert validated.stored_pieces(SIZE) == bulk_request_parse_json(raw).stored_pieces(SIZE)
+    wait_for(helper_ready, "a new validation helper", timeout=60)
+    assert isinstance(bulk_request_validate(raw, size=SIZE), HalvesBulkRequest)

@@ -210,10 +210,7 @@ def bulk_job_process(*, job_id) -> None:
             return
         # Sent while the next chunk is written; `ending` waits for them (same sender, in order).
         running.send(start=start, stop=min(start + size, job.total))
-    if job.status == BulkJob.Status.DONE:  # ended by its last chunk's commit
-        events.publish(user_id=job.user_id, events=[events.job_ending(job)])
-    else:
-        _job_end(job, status=BulkJob.Status.DONE)
+    _job_end(job, status=BulkJob.Status.DONE)
 
 
 class _RunningEvents:
@@ -286,8 +283,7 @@ def _chunk_commit(
             # Marked under the lock the earlier job's end takes to hand it its turn.
             BulkJob.objects.filter(pk=job.pk).update(waiting_turn=True, heartbeat_at=timezone.now())
             return False
-        if start + len(chunk.rows) < job.total:
-            _commit_without_flush()
+        _commit_without_flush()
         outcome = chunk_rows_apply(chunk, options=options, budget=CreationBudget(job), meanwhile=meanwhile)
         connect_usage_add(user_id=job.user_id, count=outcome.connect_created)
         job.processed = start + len(chunk.rows)
@@ -298,27 +294,20 @@ def _chunk_commit(
         job.errors = job.errors + outcome.errors
         job.heartbeat_at = timezone.now()
         job.events_sent = running.had()
-        last = job.processed == job.total
-        if last:  # the last chunk ends the job in its own commit
-            job.status, job.finished_at = BulkJob.Status.DONE, job.heartbeat_at
         job.save(
             update_fields=[
                 "processed", "created", "updated", "failed", "connect_created", "errors", "heartbeat_at", "events_sent",
-                *(["status", "finished_at"] if last else []),
             ]
         )
-        if last:
-            _job_closed(job)  # after the status: the next job's turn depends on it
     return True
 
 
 def _commit_without_flush() -> None:
-    """Let this transaction's commit return before PostgreSQL has flushed it to disk (~2 ms
-    of a chunk's ~70). For a chunk that does not end its job, and only for it: a crash of
-    PostgreSQL may then take back its last chunks, contacts and job's progress together
-    (one transaction), and the job, stalled, is resumed from the last chunk kept, applying
-    the same accepted rows again; the chunk that ends a job flushes, and with it every
-    chunk before it. A killed worker loses nothing: its commits are PostgreSQL's."""
+    """Let this chunk's commit return before PostgreSQL has flushed it to disk (~2 ms of a
+    chunk's ~70). A crash of PostgreSQL may then take back the job's last chunks, contacts
+    and progress together (one transaction each), and the job, stalled, is resumed from the
+    last chunk kept, applying the same accepted rows again; the job's end flushes, and with
+    it every chunk before it. A killed worker loses nothing: its commits are PostgreSQL's."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
@@ -384,20 +373,12 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
         finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
             status=status, failure_reason=reason, finished_at=timezone.now()
         )
+        PlannedCreation.objects.filter(job_id=job.pk).delete()  # its plan, in the same commit
         if finished:
-            _job_closed(job)
+            next_job_release(account_id=job.account_id, queue=job.queue)
             job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
-        else:
-            PlannedCreation.objects.filter(job_id=job.pk).delete()
     if finished:
         events.publish(user_id=job.user_id, events=[events.job_ending(job)])
-
-
-def _job_closed(job: BulkJob) -> None:
-    """In the transaction that ends the job, under the account's lock: its plan goes, and
-    the account's next job gets its turn."""
-    PlannedCreation.objects.filter(job_id=job.pk).delete()
-    next_job_release(account_id=job.account_id, queue=job.queue)
 
 
 def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> None:

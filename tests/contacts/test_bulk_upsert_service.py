@@ -560,9 +560,9 @@ def test_a_job_that_fails_for_a_reason_of_its_own_ends_failed_with_its_reason(ac
     assert (status["status"], status["created"], status["updated"], status["failed"]) == ("failed", 0, 0, 1)
 
 
-def test_only_the_chunk_that_ends_a_job_waits_for_its_commit_to_reach_the_disk(settings):
-    # The others may be taken back by a crash of PostgreSQL, with the job's progress, and
-    # applied again when the job resumes; the last one flushes them all with it.
+def test_chunks_commit_without_waiting_for_the_disk_and_the_jobs_end_waits(settings):
+    # A crash of PostgreSQL may take back the last chunks, with the job's progress, which
+    # the job applies again when it resumes; its end's commit flushes them all.
     if connection.vendor != "postgresql":
         pytest.skip("a PostgreSQL setting")
     settings.BULK_CHUNK_SIZE = 2
@@ -579,8 +579,9 @@ def test_only_the_chunk_that_ends_a_job_waits_for_its_commit_to_reach_the_disk(s
     unflushed = [i for i, statement in enumerate(sql) if statement == "SET LOCAL synchronous_commit = off"]
     progress = [
         i for i, statement in enumerate(sql)
-        if statement.startswith('UPDATE "contacts_bulkjob" SET') and '"processed" = ' in statement
+        if statement.startswith('UPDATE "contacts_bulkjob" SET "processed" = ')
     ]
+    ended = [i for i, statement in enumerate(sql) if statement.startswith('UPDATE "contacts_bulkjob" SET "status" = ')]
     assert len(progress) == 3  # three chunks, each recording the job's progress in its transaction
-    # The first two chunks' transactions commit without the flush; the third, none after them.
-    assert len(unflushed) == 2 and unflushed[0] < progress[0] < unflushed[1] < progress[1]
+    assert len(unflushed) == 3 and unflushed[0] < progress[0] < unflushed[1] < progress[1] < unflushed[2] < progress[2]
+    assert len(ended) == 2 and progress[2] < ended[1]  # running, then done: after the last chunk, no SET since

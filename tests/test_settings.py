@@ -1,5 +1,6 @@
 """A bad setting stops the service at start with a message naming it."""
 
+import json
 import os
 import subprocess
 import sys
@@ -46,3 +47,19 @@ def test_rate_limits_in_every_period_start():
     result = _check(DATABASE_URL=database_url(), API_RATE_LIMIT="20/s", BULK_RATE_LIMIT="5000/Day")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_the_database_urls_own_options_are_kept_beside_ours():
+    url = database_url() + "?sslmode=disable&options=-c%20statement_timeout%3D5000"
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "options = settings.DATABASES['default']['OPTIONS']; "
+        "print(json.dumps({k: options[k] for k in ('sslmode', 'options', 'connect_timeout')}))"
+    )
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "contacts_project.settings.base", "DATABASE_URL": url}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "sslmode": "disable", "options": "-c statement_timeout=5000 -c jit=off", "connect_timeout": 2
+    }

@@ -145,7 +145,14 @@ def _database(url: str) -> dict:
         # array of keys, its guesses grow with the account, and past jit_above_cost
         # PostgreSQL spent ~0.3 s compiling a query that runs in ~10 ms; no query of ours
         # runs long enough to gain from it.
-        config["OPTIONS"] = {"pool": pool, "connect_timeout": 2, "options": "-c jit=off"}
+        # What DATABASE_URL's query gives (sslmode, options...) is kept.
+        options = config.get("OPTIONS", {})
+        config["OPTIONS"] = {
+            **options,
+            "pool": pool,
+            "connect_timeout": 2,
+            "options": f"{options.get('options', '')} -c jit=off".strip(),
+        }
     else:
         raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL")
     return config

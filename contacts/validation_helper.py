@@ -19,7 +19,9 @@ it imports the validator and nothing of Django's set-up.
 import fcntl
 import logging
 import os
+import select
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -141,7 +143,7 @@ class _Helper:
         self._lock = threading.Lock()
         self._lent = False
         self._process: subprocess.Popen | None = None
-        self._to: Connection | None = None
+        self._to: int | None = None  # the write end of the pipe to the helper, non-blocking
         self._from: Connection | None = None
         self._ready = False
         self._started_at = 0.0
@@ -175,9 +177,10 @@ class _Helper:
         self._tickets += 1
         ticket = self._tickets
         try:
-            self._to.send_bytes(msgspec.msgpack.encode((ticket, middle, size)))
-            self._to.send_bytes(second)
+            sent = _sent_within(self._to, [msgspec.msgpack.encode((ticket, middle, size)), second], ANSWER_WITHIN)
         except OSError:
+            sent = False
+        if not sent:
             self._failed("could not be sent a half")
             return None
         try:
@@ -246,7 +249,8 @@ class _Helper:
             return
         os.close(to_read)
         os.close(from_write)
-        self._to = Connection(to_write, readable=False)
+        os.set_blocking(to_write, False)
+        self._to = to_write
         self._from = Connection(from_read, writable=False)
         self._ready = False
         self._started_at = time.monotonic()
@@ -259,9 +263,10 @@ class _Helper:
         logger.warning("The validation helper %s; another starts in %.0f s", what, wait)
 
     def _stop(self) -> None:
-        for connection in (self._to, self._from):
-            if connection is not None:
-                connection.close()
+        if self._to is not None:
+            os.close(self._to)
+        if self._from is not None:
+            self._from.close()
         self._to = self._from = None
         if self._process is not None:
             if self._process.poll() is None:
@@ -272,6 +277,23 @@ class _Helper:
 
 
 _HELPER = _Helper()
+
+
+def _sent_within(fd: int, messages: list[bytes], seconds: float) -> bool:
+    """Write the messages to the helper's non-blocking pipe, each framed as its
+    Connection.recv_bytes reads them; False if it has not taken them all within `seconds`
+    (a helper that stopped reading: stopped by a signal, say)."""
+    deadline = time.monotonic() + seconds
+    for part in (piece for message in messages for piece in (struct.pack("!i", len(message)), message)):
+        view = memoryview(part)
+        while view:
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [fd], [], left)[1]:
+                    return False
+    return True
 
 
 def _pipe_widened(fd: int) -> None:

@@ -11,11 +11,13 @@ import sys
 import msgspec
 import pytest
 
+from contacts import validation_helper
 from contacts.bulk_input import BodyProblems, bulk_request_parse_json
 from contacts.validation_helper import (
     _HELPER,
     SPLIT_FROM,
     HalvesBulkRequest,
+    _sent_within,
     _split,
     bulk_request_validate,
     helper_ready,
@@ -157,8 +159,8 @@ def test_an_answer_no_request_waits_for_is_never_taken_for_another_bodys_half(he
     # get it: its second half would be the other request's contacts.
     count = SPLIT_FROM + 20
     stale, middle = _split(_body(count, **{f"at{count - 1}": {"email": "stale@example.com"}}), SIZE)
-    helper._to.send_bytes(msgspec.msgpack.encode((10**9, middle, SIZE)))
-    helper._to.send_bytes(b"[" + b",".join(stale.contacts[middle:]) + b"]")
+    half = b"[" + b",".join(stale.contacts[middle:]) + b"]"
+    assert _sent_within(helper._to, [msgspec.msgpack.encode((10**9, middle, SIZE)), half], 5)
     raw = _body(count)
 
     validated = bulk_request_validate(raw, size=SIZE)
@@ -166,3 +168,16 @@ def test_an_answer_no_request_waits_for_is_never_taken_for_another_bodys_half(he
     assert validated.stored_pieces(SIZE) == bulk_request_parse_json(raw).stored_pieces(SIZE)
     wait_for(helper_ready, "a new validation helper", timeout=60)
     assert isinstance(bulk_request_validate(raw, size=SIZE), HalvesBulkRequest)
+
+
+def test_a_helper_that_stops_reading_leaves_the_body_validated_whole_in_bounded_time(helper, monkeypatch):
+    monkeypatch.setattr(validation_helper, "ANSWER_WITHIN", 0.5)
+    raw = _body(10_000)  # a second half of ~1.2 MB: more than the pipe holds
+    stopped = helper._process
+    os.kill(stopped.pid, signal.SIGSTOP)
+    try:
+        validated = bulk_request_validate(raw, size=SIZE)
+    finally:
+        stopped.kill()
+    assert not isinstance(validated, HalvesBulkRequest)
+    assert validated.stored_pieces(SIZE) == bulk_request_parse_json(raw).stored_pieces(SIZE)

@@ -126,7 +126,7 @@ def _split(raw: bytes, size: int) -> tuple[_Body, int] | None:
         return None
     try:
         body = msgspec.json.decode(raw, type=_Body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # nested past msgspec's depth: whole, pydantic-core says why
         return None
     count = len(body.contacts)
     middle = size * round(count / (2 * size))

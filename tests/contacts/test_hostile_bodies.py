@@ -63,6 +63,21 @@ def test_hostile_top_level_answers_400_and_writes_nothing(api, raw):
     assert _nothing_written()
 
 
+@pytest.mark.parametrize("where", ["contacts", "list"])
+def test_json_nested_past_any_parsers_depth_answers_400_and_writes_nothing(api, where):
+    # Long enough to be split for two cores (contacts/validation_helper.py) before validation.
+    deep = "[" * 100_000 + "]" * 100_000
+    raw = (
+        f'{{"list": {{"name": "Leads"}}, "contacts": {deep}}}' if where == "contacts"
+        else f'{{"list": {deep}, "contacts": [{{"email": "a@example.test"}}]}}'
+    )
+    response = _post_raw(api, raw)
+
+    assert response.status_code == 400
+    assert response.json()["errors"]
+    assert _nothing_written()
+
+
 def test_non_utf8_bytes_answer_400_on_the_body(api):
     response = _post_raw(api, b'{"list": {"name": "\xff"}, "contacts": [{"email": "a@example.test"}]}')
 

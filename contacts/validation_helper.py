@@ -34,12 +34,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from .bulk_input import (
     MAX_CONTACTS,
-    BulkRequest,
+    BulkBody,
     ContactItems,
     bulk_request_parse_json,
+    bulk_request_valid,
     contacts_owner_refs,
     contacts_stored_pieces,
 )
+from .common_contacts import common_contacts
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +79,10 @@ class _Half(msgspec.Struct, array_like=True):
 
 
 class HalvesBulkRequest:
-    """A body validated in halves: the first as a BulkRequest, the second as the helper's
+    """A body validated in halves: the first as a whole body is, the second as the helper's
     answer. Read by the service as a BulkRequest is (bulk_input.BulkBody)."""
 
-    def __init__(self, first: BulkRequest, first_pieces: list[tuple[int, bytes]], second: _Half, *, size: int):
+    def __init__(self, first: BulkBody, first_pieces: list[tuple[int, bytes]], second: _Half, *, size: int):
         self.list = first.list
         self.total = first.total + second.count
         self._first, self._first_pieces, self._second, self._size = first, first_pieces, second, size
@@ -185,11 +187,8 @@ class _Helper:
             return None
         try:
             first = b'{"list":' + bytes(body.list) + b',"contacts":[' + b",".join(body.contacts[:middle]) + b"]}"
-            try:
-                first_validated = BulkRequest.model_validate_json(first)
-            except ValidationError:
-                first_validated = None
-            else:  # while the helper finishes its half
+            first_validated = bulk_request_valid(first)
+            if first_validated is not None:  # while the helper finishes its half
                 first_pieces = first_validated.stored_pieces(size)
             answer = self._answer(ticket, count=len(body.contacts) - middle)
         except BaseException:
@@ -323,6 +322,15 @@ def _serve(receive: Connection, answer: Connection) -> None:
 
 
 def _half_validated(validator: TypeAdapter, rows: bytes, *, ticket: int, start: int, size: int) -> _Half | None:
+    common = common_contacts(rows)
+    if common is not None:
+        return _Half(
+            ticket=ticket,
+            count=len(common),
+            pieces=common.stored_pieces(size),
+            owner_refs=common.owner_refs(start=start),
+            sources=list(common.sources()),
+        )
     try:
         contacts = validator.validate_json(rows)
     except ValidationError:

@@ -11,10 +11,6 @@ from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError, SchemaValidator, ValidationError, from_json, to_json
 
 from contacts.bulk_input import (
-    _COMMON_EMAIL_ASCII,
-    _COMMON_LINKEDIN,
-    _COMMON_URL,
-    _COMMON_UTC_DATETIME,
     _FAST_DATETIME,
     _FAST_VARS,
     _fast_text,
@@ -27,15 +23,17 @@ from contacts.bulk_input import (
     bulk_request_parse,
     bulk_request_parse_json,
 )
+from contacts.common_contacts import COMMON_EMAIL_ASCII, COMMON_LINKEDIN, COMMON_URL, COMMON_UTC_DATETIME
 from contacts.fields import CONTACT_FIELDS, FIELDS_BY_API, VARS_MAX_KEY_LENGTH, VARS_MAX_KEYS, VARS_MAX_VALUE_LENGTH
 from contacts.languages import ISO_639_1
+from contacts.payload import StoredRows, payload_of_packed
 
 # Each fast path at the longest length a field of its kind takes.
 FAST_TEXT = {
-    "url": (_COMMON_URL, _valid_url, max(f.max_length for f in CONTACT_FIELDS if f.kind == "url")),
-    "linkedin": (_COMMON_LINKEDIN, _valid_linkedin, FIELDS_BY_API["linkedinUrl"].max_length),
+    "url": (COMMON_URL, _valid_url, max(f.max_length for f in CONTACT_FIELDS if f.kind == "url")),
+    "linkedin": (COMMON_LINKEDIN, _valid_linkedin, FIELDS_BY_API["linkedinUrl"].max_length),
     "email": (
-        _COMMON_EMAIL_ASCII, _valid_email, max(f.max_length for f in CONTACT_FIELDS if f.kind in ("email", "owner"))
+        COMMON_EMAIL_ASCII, _valid_email, max(f.max_length for f in CONTACT_FIELDS if f.kind in ("email", "owner"))
     ),
 }
 checked = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
@@ -84,19 +82,19 @@ def test_near_misses_get_the_full_checks_verdict(kind, value):
 
 
 @checked
-@given(st.from_regex(_COMMON_URL, fullmatch=True))
+@given(st.from_regex(COMMON_URL, fullmatch=True))
 def test_every_common_url_is_a_valid_url(value):
     _agrees("url", value)
 
 
 @checked
-@given(st.from_regex(_COMMON_LINKEDIN, fullmatch=True))
+@given(st.from_regex(COMMON_LINKEDIN, fullmatch=True))
 def test_every_common_linkedin_url_is_a_valid_linkedin_url(value):
     _agrees("linkedin", value)
 
 
 @checked
-@given(st.from_regex(_COMMON_EMAIL_ASCII, fullmatch=True))
+@given(st.from_regex(COMMON_EMAIL_ASCII, fullmatch=True))
 def test_every_common_email_is_a_valid_email(value):
     _agrees("email", value)
 
@@ -212,7 +210,7 @@ def test_datetimes_near_the_common_form_get_the_full_checks_verdict(value):
 
 
 @checked
-@given(st.from_regex(_COMMON_UTC_DATETIME, fullmatch=True))
+@given(st.from_regex(COMMON_UTC_DATETIME, fullmatch=True))
 def test_every_common_utc_datetime_is_the_same_instant_by_the_full_check(value):
     _datetime_agrees(value)
 
@@ -277,10 +275,11 @@ def _language_of(value):
     """The language a contact with this `language` is stored with, or None if it is refused."""
     body = {"list": {"name": "L"}, "contacts": [{"email": "k@example.test", "language": value}]}
     try:
-        return bulk_request_parse_json(to_json(body)).contacts[0]["language"]
+        validated = bulk_request_parse_json(to_json(body))
     except BodyProblems as refused:
         assert refused.errors == NOT_A_LANGUAGE
         return None
+    return StoredRows(payload_of_packed(pieces=validated.stored_pieces(1), owners={})).piece(0)[0]["language"]
 
 
 def test_the_language_codes_are_those_of_iso_639_1_in_force():

@@ -1,0 +1,191 @@
+"""A body of contacts of the common form, validated by msgspec (contacts/common_contacts.py),
+gives the service exactly what the full validation gives; a body with anything else is
+left to the full validation, whose verdict and errors it keeps."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from contacts.bulk_input import (
+    MAX_CONTACTS,
+    BodyProblems,
+    BulkRequest,
+    CommonBulkRequest,
+    bulk_request_parse_json,
+    common_bulk_request,
+)
+from contacts.common_contacts import COMMON_EMAIL_ASCII, COMMON_LINKEDIN, COMMON_URL, COMMON_UTC_DATETIME
+from contacts.fields import CONTACT_FIELDS, SOURCES, VARS_MAX_KEYS
+from tests.contacts.test_validation_fast_paths import NEAR_MISSES
+
+
+def _full(raw: bytes) -> BulkRequest | None:
+    try:
+        return BulkRequest.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
+def _agrees(raw: bytes) -> bool:
+    """Whether the common path took the body; if it did, it gives what the full one gives."""
+    common = common_bulk_request(raw)
+    if common is None:
+        return False
+    full = _full(raw)
+    assert full is not None, raw[:300]
+    assert common.list == full.list
+    assert common.total == full.total
+    assert common.owner_refs() == full.owner_refs()
+    assert common.sources() == full.sources()
+    for size in (1, 3, 2500):
+        assert common.stored_pieces(size) == full.stored_pieces(size)  # the payload, byte for byte
+    return True
+
+
+def _body(*contacts, list_ref=None) -> bytes:
+    return json.dumps({"list": list_ref or {"name": "Imports"}, "contacts": list(contacts)}).encode()
+
+
+def _typical(i: int) -> dict:
+    return {
+        "email": f"person{i}@example.com", "firstName": f"First{i}", "lastName": None,
+        "companyName": f"Company {i % 7}", "companyWebsite": f"https://company{i % 7}.example.com",
+        "pictureUrl": f"https://pictures.example.com/{i}.png?s=80", "language": "fr", "source": SOURCES[i % 4],
+        "linkedinUrl": f"https://www.linkedin.com/in/person-{i}/", "owner": f"Owner{i % 3}@Example.com",
+        "collectedAt": ["2026-11-01T10:00:00Z", "2026-11-01T10:00:00.5Z", "2024-02-29T23:59:59.000001Z"][i % 3],
+        "vars": {"rank": i, "ratio": i / 7, "big": 10**15, "flag": i % 2 == 0, "gone": None, "tag": "v2"},
+    }
+
+
+def test_a_body_of_common_contacts_takes_the_common_path():
+    raw = _body(*(_typical(i) for i in range(50)), {"linkedinUrl": "https://linkedin.com/in/x"}, {"email": "a@b.co"})
+    assert isinstance(bulk_request_parse_json(raw), CommonBulkRequest)
+    assert _agrees(raw)
+
+
+def _with(**fields) -> bytes:
+    return _body({"email": "a@b.co", **fields})
+
+
+# Each is taken by the common path only if the full validation agrees (most are left to it).
+EDGES = {
+    "duplicate field": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","email":"c@d.co"}]}',
+    "duplicate field, second invalid": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","email":"c d"}]}',
+    "duplicate var": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","vars":{"a":1,"a":"x"}}]}',
+    "duplicate contacts": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co"}],"contacts":[{"email":"c@d.co"}]}',
+    "duplicate list": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co"}],"list":{"id":"x"}}',
+    "vars keys over the limit by a duplicate": (
+        b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","vars":{'
+        + b",".join(b'"k%d":1' % i for i in range(VARS_MAX_KEYS)) + b',"k0":2}}]}'
+    ),
+    "byte order mark": b"\xef\xbb\xbf" + _with(),
+    "trailing comma": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co"},]}',
+    "trailing data": _with() + b" x",
+    "whitespace": b' \n{ "list" : { "name" : "L" } ,\t"contacts" : [ { "email" : "a@b.co" } ] }\r\n',
+    "NaN": _with()[:-3] + b',"vars":{"a":NaN}}]}',
+    "Infinity": _with()[:-3] + b',"vars":{"a":Infinity}}]}',
+    "1e400": _with()[:-3] + b',"vars":{"a":1e400}}]}',
+    "-1e400": _with()[:-3] + b',"vars":{"a":-1e400}}]}',
+    "1e-400": _with()[:-3] + b',"vars":{"a":1e-400}}]}',
+    "numbers": _with()[:-3] + b',"vars":{"a":-0.0,"b":1E5,"c":1.0,"d":10,"e":1.5e-7,"f":0.1}}]}',
+    "2**63": _with(vars={"a": 2**63}),
+    "-2**63-1": _with(vars={"a": -(2**63) - 1}),
+    "10**30": _with(vars={"a": 10**30}),
+    "NUL in a text": _with(firstName="a\x00b"),
+    "NUL in a var's key": _with(vars={"a\x00": 1}),
+    "NUL in a var": _with(vars={"a": "\x00"}),
+    "escaped backslash before u0000": _with(firstName="\\u0000"),
+    "raw NUL": _with()[:-4] + b'\x00"}]}',
+    "raw control character": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","firstName":"a\tb"}]}',
+    "surrogate pair": _with(firstName="\U0001f600"),
+    "lone surrogate": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","firstName":"\\ud800"}]}',
+    "invalid UTF-8": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","firstName":"\xff"}]}',
+    "UTF-8 of a surrogate": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","firstName":"\xed\xa0\x80"}]}',
+    "non-ASCII text": json.dumps({"list": {"name": "Liste é"}, "contacts": [{"email": "a@b.co", "city": "Zürich"}]},
+                                 ensure_ascii=False).encode(),
+    "text at its length in characters": _with(firstName="é" * 255),
+    "text past its length": _with(firstName="é" * 256),
+    "upper-case language": _with(language="FR"),
+    "unknown language": _with(language="xx"),
+    "null language": _with(language=None),
+    "date-time with an offset": _with(collectedAt="2026-11-01T10:00:00+00:00"),
+    "date": _with(collectedAt="2026-11-01"),
+    "30 February": _with(collectedAt="2026-02-30T10:00:00Z"),
+    "seven decimals": _with(collectedAt="2026-11-01T10:00:00.1234567Z"),
+    "null date-time": _with(collectedAt=None),
+    "null owner": _with(owner=None),
+    "null source": _with(source=None),
+    "source in capitals": _with(source="API"),
+    "number for a text": _with(firstName=5),
+    "null email, a LinkedIn URL": _body({"email": None, "linkedinUrl": "https://www.linkedin.com/in/x"}),
+    "no key": _body({"firstName": "x"}),
+    "null keys": _body({"email": None, "linkedinUrl": None}),
+    "email and a newline": _with(email="a@b.co\n"),
+    "two emails in one": _with(email="a@b.co\nc@d.co"),
+    "two URLs in one": _with(companyWebsite="https://a.co\nhttps://b.co"),
+    "unknown field": _with(nickname="x"),
+    "contact not an object": _body("a@b.co"),
+    "empty var key": _with(vars={"": 1}),
+    "nested var": _with(vars={"a": {"b": 1}}),
+    "deep nesting": _with()[:-3] + b',"vars":{"a":' + b"[" * 5000 + b"]" * 5000 + b"}}]}",
+    "list by id": _body({"email": "a@b.co"}, list_ref={"id": "abc"}),
+    "list by id and name": _body({"email": "a@b.co"}, list_ref={"id": "abc", "name": "L"}),
+    "list with an empty name": _body({"email": "a@b.co"}, list_ref={"name": ""}),
+    "no contacts": _body(),
+    "too many contacts": _body(*({"email": f"a{i}@b.co"} for i in range(MAX_CONTACTS + 1))),
+    "most contacts": _body(*({"email": f"a{i}@b.co"} for i in range(MAX_CONTACTS))),
+    "not an object": b"[]",
+    "not JSON": b"{",
+}
+
+
+@pytest.mark.parametrize("raw", EDGES.values(), ids=EDGES.keys())
+def test_an_edge_of_the_common_form_gets_the_full_validations_verdict(raw):
+    _agrees(raw)
+
+
+@pytest.mark.parametrize(
+    "name", ["numbers", "2**63", "surrogate pair", "non-ASCII text", "text at its length in characters", "most contacts"]
+)
+def test_common_values_beyond_ascii_and_plain_numbers_take_the_common_path(name):
+    """(A surrogate pair arrives as an escape only from an encoder that escapes all but ASCII:
+    such a body is left to the full validation, which is slower, not wrong.)"""
+    assert _agrees(EDGES[name]) == (name != "surrogate pair")
+
+
+def test_problems_are_named_by_the_full_validation():
+    raw = _body({"email": "a@b.co", "language": "FR"}, {"email": "not an email"}, {"firstName": "x"})
+    with pytest.raises(BodyProblems) as refused:
+        bulk_request_parse_json(raw)
+    assert refused.value.errors == [
+        {"index": 1, "field": "email", "message": "must be a valid email address"},
+        {"index": 2, "field": "email", "message": "each contact needs an email or a linkedinUrl"},
+    ]
+
+
+def _kind_values(kind: str):
+    common = {
+        "email": st.from_regex(COMMON_EMAIL_ASCII, fullmatch=True), "owner": st.from_regex(COMMON_EMAIL_ASCII, fullmatch=True),
+        "url": st.from_regex(COMMON_URL, fullmatch=True), "linkedin": st.from_regex(COMMON_LINKEDIN, fullmatch=True),
+        "datetime": st.from_regex(COMMON_UTC_DATETIME, fullmatch=True), "text": st.text(max_size=80),
+        "source": st.sampled_from([*SOURCES, "API"]), "language": st.sampled_from(["fr", "en", "FR", "xx"]),
+        "vars": st.dictionaries(
+            st.text(max_size=4),
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4),
+            max_size=3,
+        ),
+    }[kind]
+    return common | st.sampled_from(NEAR_MISSES) | st.none() | st.integers()
+
+
+_contacts = st.fixed_dictionaries({}, optional={f.api: _kind_values(f.kind) for f in CONTACT_FIELDS})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_contacts, min_size=1, max_size=4), st.booleans())
+@example([{"email": "a@b.co", "collectedAt": "2026-11-01T10:00:00.100Z"}], True)
+def test_generated_bodies_taken_by_the_common_path_give_what_the_full_validation_gives(contacts, ascii_only):
+    _agrees(json.dumps({"list": {"name": "L"}, "contacts": contacts}, ensure_ascii=ascii_only).encode())

@@ -28,6 +28,7 @@ from .models import BulkJob, BulkJobOwner, PlannedCreation
 from .creation_plan import creation_plan
 from .job_order import earlier_job_unfinished, earlier_jobs_unfinished, next_job_release
 from .planned_creations import planned_creations_store
+from .job_payload import job_payload, job_payload_store
 from .payload import payload_of_packed
 from .problems import problems_gathered
 from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_live
@@ -116,12 +117,12 @@ def _job_stored(
         list_id=list_id,
         move_to_list=flags.move_to_list,
         replace_owner=flags.replace_owner,
-        payload=payload,
         total=request.total,
         reserved_creates=plan.creates,
         reserved_connect_creates=plan.connect_creates,
         queue=settings.BULK_QUEUE,
     )
+    job_payload_store(job, payload)
     planned_creations_store(job, plan.planned)
     BulkJobOwner.objects.bulk_create([BulkJobOwner(job=job, user_id=pk) for pk in set(owners.values())])
     if request_key is not None:
@@ -168,7 +169,7 @@ def bulk_job_announce(*, job_id, release: bool = True) -> None:
 
 def bulk_job_process(*, job_id) -> None:
     """Create and update the job's contacts chunk by chunk, publishing progress as chunks commit."""
-    job = BulkJob.objects.get(pk=job_id)
+    job = BulkJob.objects.defer("payload").get(pk=job_id)
     if not job.starting_sent:  # its request died before announcing it
         bulk_job_announce(job_id=job_id, release=False)
     if job.status not in BulkJob.UNFINISHED:
@@ -193,7 +194,7 @@ def bulk_job_process(*, job_id) -> None:
     for start in range(job.processed, job.total, size):
         try:
             if chunks is None:  # here: a payload that cannot be read fails the job like a row that cannot be written
-                chunks = JobChunks(JobRows(job.payload), size=size)
+                chunks = JobChunks(JobRows(job_payload(job.pk)), size=size)
             if not _chunk_commit(job, chunks.at(start), options, running=running, meanwhile=chunks.prepare_next):
                 logger.info("Bulk job %s waits for a job of its account accepted before it to end", job.pk)
                 return

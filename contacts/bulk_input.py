@@ -7,7 +7,7 @@ is checked by the service.
 
 import math
 import re
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired, Protocol, TypedDict
 
 import msgspec
@@ -31,6 +31,7 @@ from .common_contacts import (
     COMMON_URL,
     COMMON_UTC_DATETIME,
     CommonContacts,
+    collected_at_parsed,
     common_body,
 )
 from .fields import (
@@ -133,12 +134,7 @@ def _parse_collected_at(value: Any) -> datetime:
     if not isinstance(value, str):
         raise _problem("must be an ISO 8601 date or date-time string")
     try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-        parsed = datetime.fromisoformat(value)
-        # In UTC, as stored: an offset that pushes the instant out of years 1-9999 is refused
-        # here, since such a value could be written but never read back.
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return collected_at_parsed(value)
     except (ValueError, OverflowError):
         raise _problem("must be an ISO 8601 date or date-time string") from None
 
@@ -375,7 +371,7 @@ def common_bulk_request(raw: bytes) -> CommonBulkRequest | None:
     if found is None or not 1 <= len(found[1]) <= MAX_CONTACTS:
         return None
     try:
-        list_ref = ListRef.model_validate_json(found[0])
+        list_ref = ListRef.model_validate(found[0])
     except ValidationError:
         return None
     return CommonBulkRequest(list_ref, found[1])

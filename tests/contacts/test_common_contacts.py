@@ -3,6 +3,7 @@ gives the service exactly what the full validation gives; a body with anything e
 left to the full validation, whose verdict and errors it keeps."""
 
 import json
+from datetime import UTC, date, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -77,6 +78,21 @@ EDGES = {
     "duplicate var": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","vars":{"a":1,"a":"x"}}]}',
     "duplicate contacts": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co"}],"contacts":[{"email":"c@d.co"}]}',
     "duplicate list": b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co"}],"list":{"id":"x"}}',
+    # A value given first and shadowed by a second is parsed all the same by pydantic-core.
+    "shadowed list, invalid UTF-8": b'{"list":"\xff","list":{"name":"L"},"contacts":[{"email":"a@b.co"}]}',
+    "shadowed list, a surrogate in UTF-8": b'{"list":"\xed\xa0\x80","list":{"name":"L"},"contacts":[{"email":"a@b.co"}]}',
+    "shadowed list, invalid UTF-8 in a key": b'{"list":{"\xff":1},"list":{"name":"L"},"contacts":[{"email":"a@b.co"}]}',
+    "shadowed list, a number past 4,300 digits": (
+        b'{"list":1' + b"0" * 4300 + b',"list":{"name":"L"},"contacts":[{"email":"a@b.co"}]}'
+    ),
+    "shadowed list, nested past the parser's depth": (
+        b'{"list":' + b"[" * 201 + b"]" * 201 + b',"list":{"name":"L"},"contacts":[{"email":"a@b.co"}]}'
+    ),
+    "shadowed name, nested to the parser's depth in the body": (
+        b'{"list":{"name":' + b"[" * 200 + b"]" * 200 + b',"name":"L"},"contacts":[{"email":"a@b.co"}]}'
+    ),
+    "shadowed contacts, invalid UTF-8": b'{"list":{"name":"L"},"contacts":[{"email":"\xff"}],"contacts":[{"email":"a@b.co"}]}',
+    "list with a null id": _body({"email": "a@b.co"}, list_ref={"id": None, "name": "L"}),
     "vars keys over the limit by a duplicate": (
         b'{"list":{"name":"L"},"contacts":[{"email":"a@b.co","vars":{'
         + b",".join(b'"k%d":1' % i for i in range(VARS_MAX_KEYS)) + b',"k0":2}}]}'
@@ -109,9 +125,16 @@ EDGES = {
     "text at its length in characters": _with(firstName="é" * 255),
     "text past its length": _with(firstName="é" * 256),
     "upper-case language": _with(language="FR"),
+    "mixed-case language": _with(language="fR"),
+    "Kelvin sign in a language": _with(language="\u212ak"),
     "unknown language": _with(language="xx"),
     "null language": _with(language=None),
     "date-time with an offset": _with(collectedAt="2026-11-01T10:00:00+00:00"),
+    "date-time with another offset": _with(collectedAt="2026-11-01T10:00:00.25-05:30"),
+    "date-time without an offset": _with(collectedAt="2026-11-01T10:00:00"),
+    "date-time with a space": _with(collectedAt="2026-11-01 10:00:00"),
+    "date in the basic format": _with(collectedAt="20261101"),
+    "date-time pushed out of range by its offset": _with(collectedAt="0001-01-01T00:00:00+01:00"),
     "date": _with(collectedAt="2026-11-01"),
     "30 February": _with(collectedAt="2026-02-30T10:00:00Z"),
     "seven decimals": _with(collectedAt="2026-11-01T10:00:00.1234567Z"),
@@ -147,13 +170,21 @@ def test_an_edge_of_the_common_form_gets_the_full_validations_verdict(raw):
     _agrees(raw)
 
 
-@pytest.mark.parametrize(
-    "name", ["numbers", "2**63", "surrogate pair", "non-ASCII text", "text at its length in characters", "most contacts"]
-)
-def test_common_values_beyond_ascii_and_plain_numbers_take_the_common_path(name):
-    """(A surrogate pair arrives as an escape only from an encoder that escapes all but ASCII:
-    such a body is left to the full validation, which is slower, not wrong.)"""
-    assert _agrees(EDGES[name]) == (name != "surrogate pair")
+COMMON_BEYOND_THE_PLAIN = [
+    "numbers", "2**63", "non-ASCII text", "text at its length in characters", "most contacts", "duplicate list",
+    "upper-case language", "mixed-case language", "date-time with an offset", "date-time with another offset",
+    "date-time without an offset", "date-time with a space", "date", "date in the basic format", "seven decimals",
+]
+
+
+@pytest.mark.parametrize("name", COMMON_BEYOND_THE_PLAIN)
+def test_values_beyond_the_plain_forms_take_the_common_path(name):
+    assert _agrees(EDGES[name])
+
+
+def test_a_surrogate_pair_is_left_to_the_full_validation():
+    """It arrives as an escape only from an encoder that escapes all but ASCII: slower, not wrong."""
+    assert not _agrees(EDGES["surrogate pair"])
 
 
 def test_problems_are_named_by_the_full_validation():
@@ -166,12 +197,23 @@ def test_problems_are_named_by_the_full_validation():
     ]
 
 
+_iso_datetimes = st.builds(
+    lambda moment, zone, separator, spec: moment.replace(tzinfo=zone).isoformat(sep=separator, timespec=spec),
+    st.datetimes(),
+    st.sampled_from([None, UTC, timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30))]),
+    st.sampled_from(["T", " "]),
+    st.sampled_from(["auto", "seconds", "milliseconds"]),
+) | st.dates().map(date.isoformat)
+
+
 def _kind_values(kind: str):
     common = {
         "email": st.from_regex(COMMON_EMAIL_ASCII, fullmatch=True), "owner": st.from_regex(COMMON_EMAIL_ASCII, fullmatch=True),
         "url": st.from_regex(COMMON_URL, fullmatch=True), "linkedin": st.from_regex(COMMON_LINKEDIN, fullmatch=True),
-        "datetime": st.from_regex(COMMON_UTC_DATETIME, fullmatch=True), "text": st.text(max_size=80),
-        "source": st.sampled_from([*SOURCES, "API"]), "language": st.sampled_from(["fr", "en", "FR", "xx"]),
+        "datetime": st.from_regex(COMMON_UTC_DATETIME, fullmatch=True) | _iso_datetimes,
+        "text": st.text(max_size=80),
+        "source": st.sampled_from([*SOURCES, "API"]),
+        "language": st.sampled_from(["fr", "en", "FR", "eN", "xx", "\u212ak", "f"]),
         "vars": st.dictionaries(
             st.text(max_size=4),
             st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4),

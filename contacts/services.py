@@ -6,11 +6,12 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Exists, Value
+from django.db.models import Exists, QuerySet, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
@@ -265,26 +266,13 @@ def _chunk_commit(
     this one has yet to end, and this one waits for its turn (the other's end gives it)."""
     start = chunk.start
     with transaction.atomic():
-        # One writer per account at a time: sequential semantics across jobs, and quota
-        # reservations that cannot interleave with creations.
-        Account.objects.select_for_update().get(pk=job.account_id)
-        # Exactly once per chunk: a runner that lost the job (its heartbeat went stale and
-        # another took over) finds the job's progress moved on and stops. Whether its turn
-        # has come is read in the same query, under the account's lock, which every job's
-        # end takes.
-        current = (
-            BulkJob.objects.select_for_update()
-            .only("processed", "status")
-            .annotate(turn_to_wait=Exists(earlier_jobs_unfinished(job)))
-            .get(pk=job.pk)
-        )
-        if current.processed != start or current.status not in BulkJob.UNFINISHED:
+        processed, status, turn_to_wait = _chunk_locks_taken(job)
+        if processed != start or status not in BulkJob.UNFINISHED:
             raise JobTakenOver
-        if current.turn_to_wait:
+        if turn_to_wait:
             # Marked under the lock the earlier job's end takes to hand it its turn.
             BulkJob.objects.filter(pk=job.pk).update(waiting_turn=True, heartbeat_at=timezone.now())
             return False
-        _commit_without_flush()
         outcome = chunk_rows_apply(chunk, options=options, budget=CreationBudget(job), meanwhile=meanwhile)
         connect_usage_add(user_id=job.user_id, count=outcome.connect_created)
         job.processed = start + len(chunk.rows)
@@ -303,15 +291,58 @@ def _chunk_commit(
     return True
 
 
-def _commit_without_flush() -> None:
-    """Let this chunk's commit return before PostgreSQL has flushed it to disk (~2 ms of a
-    chunk's ~70). A crash of PostgreSQL may then take back the job's last chunks, contacts
-    and progress together (one transaction each), and the job, stalled, is resumed from the
-    last chunk kept, applying the same accepted rows again; the job's end flushes, and with
-    it every chunk before it. A killed worker loses nothing: its commits are PostgreSQL's."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+def _chunk_locks_taken(job: BulkJob) -> tuple[int, str, bool]:
+    """Open a chunk's transaction: the account's lock, then the job's, with the job's
+    progress, its status and whether its turn has yet to come; on PostgreSQL in one round
+    trip, compiled once per job (0.6 ms a chunk against 2.2 as three round trips compiled
+    each time), the commit set not to wait for the flush.
+
+    - The account's lock: one writer per account at a time, for sequential semantics
+      across jobs and quota reservations that cannot interleave with creations.
+    - The job's: exactly once per chunk, as a runner that lost the job (its heartbeat went
+      stale and another took over) finds its progress moved on and stops. Whether its turn
+      has come is read under the account's lock, which every job's end takes.
+    - No flush: the chunk's commit returns before PostgreSQL has flushed it to disk (~2 ms
+      of a chunk's ~70). A crash of PostgreSQL may then take back the job's last chunks,
+      contacts and progress together (one transaction each), and the job, stalled, is
+      resumed from the last chunk kept, applying the same accepted rows again; the job's
+      end flushes, and with it every chunk before it. A killed worker loses nothing.
+    """
+    if connection.vendor != "postgresql":
+        account, current = _chunk_locks(job)
+        account.get()
+        return current.get()
+    with connection.cursor() as cursor:
+        cursor.execute(*_chunk_locks_sql(job.pk, job.account_id, job.queue, job.created_at))
+        cursor.nextset()
+        if cursor.fetchone() is None:
+            raise Account.DoesNotExist(f"no account {job.account_id}")
+        cursor.nextset()
+        row = cursor.fetchone()
+    if row is None:
+        raise BulkJob.DoesNotExist(f"no bulk job {job.pk}")
+    return row
+
+
+def _chunk_locks(job: BulkJob) -> tuple[QuerySet, QuerySet]:
+    account = Account.objects.select_for_update().filter(pk=job.account_id).values_list("pk")
+    current = (
+        BulkJob.objects.select_for_update()
+        .filter(pk=job.pk)
+        .annotate(turn_to_wait=Exists(earlier_jobs_unfinished(job)))
+        .values_list("processed", "status", "turn_to_wait")
+    )
+    return account, current
+
+
+@lru_cache(maxsize=64)
+def _chunk_locks_sql(job_id, account_id: int, queue: str, created_at) -> tuple[str, tuple]:
+    """The statements that open each chunk of a job, compiled once per job (~1 ms each time)."""
+    job = BulkJob(pk=job_id, account_id=account_id, queue=queue, created_at=created_at)
+    (account_sql, account_params), (current_sql, current_params) = (
+        query.query.sql_with_params() for query in _chunk_locks(job)
+    )
+    return f"SET LOCAL synchronous_commit = off; {account_sql}; {current_sql}", (*account_params, *current_params)
 
 
 class JobTakenOver(Exception):

@@ -576,7 +576,7 @@ def test_chunks_commit_without_waiting_for_the_disk_and_the_jobs_end_waits(setti
         bulk_job_process(job_id=job.pk)
 
     sql = [query["sql"] for query in queries.captured_queries]
-    unflushed = [i for i, statement in enumerate(sql) if statement == "SET LOCAL synchronous_commit = off"]
+    unflushed = [i for i, statement in enumerate(sql) if statement.startswith("SET LOCAL synchronous_commit = off;")]
     progress = [
         i for i, statement in enumerate(sql)
         if statement.startswith('UPDATE "contacts_bulkjob" SET "processed" = ')

@@ -1,7 +1,7 @@
 """Contacts of the common form, validated by msgspec in about half of pydantic-core's time.
 
 Nearly every bulk body is made of plain contacts: ASCII emails and URLs of the common form,
-strings without a NUL or a surrogate. msgspec checks their types, lengths and literals in
+strings without a NUL. msgspec checks their types, lengths and literals in
 C, and the few patterns and parsings run here (date-times and languages once per distinct
 value, by the full checks' own rules); any contact of another form, or with a problem, and
 `common_contacts` answers None: the body then goes to bulk_input's validation, the one path
@@ -48,11 +48,12 @@ COMMON_UTC_DATETIME = (
     r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z$"
 )
 
-# A NUL or a surrogate can only come in as an escape (JSON has no raw control characters,
-# UTF-8 no surrogates): a body holding one is left to the full checks, which refuse it
-# where PostgreSQL could not store it. (An escaped backslash before "u0000" is taken for
-# one too: that body just goes the longer way.)
-_NUL_OR_SURROGATE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+# A NUL can only come in as an escape (JSON has no raw control characters): a body holding
+# one is left to the full checks, which refuse it (PostgreSQL cannot store it). An escaped
+# backslash before "u0000" is taken for one too: that body just goes the longer way. A
+# lone surrogate escape msgspec refuses itself, as pydantic-core does; a pair is a
+# character outside the BMP to both.
+_ESCAPED_NUL = b"\\u0000"
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2}")  # ASCII only: the Kelvin sign (U+212A) lowercases to "k"
 
 _FINITE = Meta(ge=-sys.float_info.max, le=sys.float_info.max)  # 1e400 parses as infinity
@@ -187,8 +188,8 @@ def common_body(raw: bytes) -> tuple[dict, CommonContacts] | None:
 
 
 def _decoded(decoder: msgspec.json.Decoder, raw: bytes):
-    """`raw` decoded, or None: not of the decoder's type, or holding a NUL or a surrogate."""
-    if b"\\" in raw and _NUL_OR_SURROGATE.search(raw):  # no backslash, no escape: one quick scan
+    """`raw` decoded, or None: not of the decoder's type, or holding a NUL."""
+    if b"\\" in raw and _ESCAPED_NUL in raw:  # no backslash, no escape: one quick scan
         return None
     try:
         return decoder.decode(raw)

@@ -172,6 +172,7 @@ def test_an_edge_of_the_common_form_gets_the_full_validations_verdict(raw):
 
 COMMON_BEYOND_THE_PLAIN = [
     "numbers", "2**63", "non-ASCII text", "text at its length in characters", "most contacts", "duplicate list",
+    "surrogate pair",
     "upper-case language", "mixed-case language", "date-time with an offset", "date-time with another offset",
     "date-time without an offset", "date-time with a space", "date", "date in the basic format", "seven decimals",
 ]
@@ -182,9 +183,9 @@ def test_values_beyond_the_plain_forms_take_the_common_path(name):
     assert _agrees(EDGES[name])
 
 
-def test_a_surrogate_pair_is_left_to_the_full_validation():
-    """It arrives as an escape only from an encoder that escapes all but ASCII: slower, not wrong."""
-    assert not _agrees(EDGES["surrogate pair"])
+@pytest.mark.parametrize("name", ["NUL in a text", "escaped backslash before u0000", "lone surrogate"])
+def test_an_escaped_nul_or_a_lone_surrogate_is_left_to_the_full_validation(name):
+    assert not _agrees(EDGES[name])
 
 
 def test_problems_are_named_by_the_full_validation():

@@ -40,6 +40,7 @@ from .bulk_input import (
     bulk_request_parse_json,
     bulk_request_valid,
     contacts_owner_refs,
+    contacts_sources,
     contacts_stored_pieces,
 )
 from .common_contacts import CommonList, common_contacts
@@ -337,24 +338,21 @@ def _serve(receive: Connection, answer: Connection) -> None:
 def _half_validated(validator: TypeAdapter, rows: bytes, *, ticket: int, start: int, size: int) -> _Half | None:
     common = common_contacts(rows)
     if common is not None:
-        return _Half(
-            ticket=ticket,
-            count=len(common),
-            pieces=common.stored_pieces(size),
-            owner_refs=common.owner_refs(start=start),
-            sources=list(common.sources()),
+        count, pieces, owner_refs, sources = (
+            len(common), common.stored_pieces(size), common.owner_refs(start=start), common.sources()
         )
-    try:
-        contacts = validator.validate_json(rows)
-    except ValidationError:
-        return None
-    return _Half(
-        ticket=ticket,
-        count=len(contacts),
-        pieces=contacts_stored_pieces(contacts, size=size),
-        owner_refs=contacts_owner_refs(contacts, start=start),
-        sources=list({contact.get("source") for contact in contacts}),
-    )
+    else:
+        try:
+            contacts = validator.validate_json(rows)
+        except ValidationError:
+            return None
+        count, pieces, owner_refs, sources = (
+            len(contacts),
+            contacts_stored_pieces(contacts, size=size),
+            contacts_owner_refs(contacts, start=start),
+            contacts_sources(contacts),
+        )
+    return _Half(ticket=ticket, count=count, pieces=pieces, owner_refs=owner_refs, sources=list(sources))
 
 
 if __name__ == "__main__":

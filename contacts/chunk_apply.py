@@ -11,16 +11,23 @@ from django.utils import timezone
 from .bulk_write import contacts_matching, contacts_write
 from .creation_budget import CreationBudget
 from .upsert import ContactImage, UpsertOptions, row_keys
-from .upsert_sql import chunk_copy_values, chunk_is_distinct, chunk_stage, chunk_unstage, chunk_write
+from .upsert_direct import chunk_direct_shape, chunk_write_direct
+from .upsert_sql import chunk_copy, chunk_copy_values, chunk_is_distinct, chunk_match, chunk_unstage, chunk_write
 
 
 class Chunk:
-    """A chunk of a job's rows, the first at index `start` of the job."""
+    """A chunk of a job's rows, the first at index `start` of the job.
 
-    def __init__(self, rows: list[dict], *, start: int):
+    `direct`: whether to try applying it by one statement (upsert_direct.py); `direct_undone`
+    tells afterwards that the statement was tried and undone."""
+
+    def __init__(self, rows: list[dict], *, start: int, direct: bool = True):
         self.rows = rows
         self.start = start
+        self.direct = direct
+        self.direct_undone = False
         self._copy_values: list[tuple] | None = None
+        self._shape: frozenset[str] | None = None
 
     @cached_property
     def set_based(self) -> bool:
@@ -32,11 +39,18 @@ class Chunk:
         """Compute, ahead of its turn if called then, what applying it by PostgreSQL sends."""
         if self.set_based and self._copy_values is None:
             self._copy_values = chunk_copy_values(self.rows)
+            self._shape = chunk_direct_shape(self.rows)
 
     @property
     def copy_values(self) -> list[tuple]:
         self.prepare()
         return self._copy_values
+
+    @property
+    def direct_shape(self) -> frozenset[str] | None:
+        """The fields its rows all give, if it can be applied by one statement and is to be tried."""
+        self.prepare()
+        return self._shape if self.direct else None
 
 
 @dataclass(frozen=True)
@@ -52,13 +66,23 @@ class ChunkOutcome:
 def chunk_rows_apply(
     chunk: Chunk, *, options: UpsertOptions, budget: CreationBudget, meanwhile: Callable[[], None] = lambda: None
 ) -> ChunkOutcome:
-    """Apply a chunk's rows as if one by one, in array order: by PostgreSQL itself when the
-    chunk is plain (upsert_sql.py), running `meanwhile` while it writes them, else in
-    memory, row by row (upsert.py). Writes only; the caller holds the account's lock."""
+    """Apply a chunk's rows as if one by one, in array order: by PostgreSQL itself in one
+    statement when it can (upsert_direct.py), else by PostgreSQL when the chunk is plain
+    (upsert_sql.py), running `meanwhile` while it writes them, else in memory, row by row
+    (upsert.py). Writes only; the caller holds the account's lock."""
     if chunk.set_based:
         total = len(chunk.rows)
         with connection.cursor() as cursor:
-            creations = chunk_stage(cursor, chunk.copy_values, options)
+            chunk_copy(cursor, chunk.copy_values)
+            if chunk.direct_shape is not None:
+                direct = chunk_write_direct(
+                    cursor, chunk.direct_shape, options, budget, now=timezone.now(), meanwhile=meanwhile
+                )
+                if direct is not None:
+                    chunk_unstage(cursor)
+                    return ChunkOutcome(created=direct[0], updated=total - direct[0], connect_created=direct[1], errors=[])
+                chunk.direct_undone = True
+            creations = chunk_match(cursor, options)
             plain = creations is not None and budget.take_all(creates=creations[0], connect_creates=creations[1])
             if plain:
                 chunk_write(

@@ -71,6 +71,17 @@ class CreationBudget:
             allowance.take(count)
         return True
 
+    def take_written(self, *, creates: int, connect_creates: int) -> bool:
+        """Whether creations a chunk has written already fit: within what the job has left
+        reserved, or under no limit (a quota's room cannot be counted with them in the
+        table); if so, count them."""
+        needed = [(self.total, creates, "total"), (self.connect, connect_creates, "connect_daily")]
+        if any(count > allowance.reserved and getattr(self.limits(), limit) is not None for allowance, count, limit in needed):
+            return False
+        for allowance, count, _ in needed:
+            allowance.take(count)
+        return True
+
     def refusal(self) -> dict:
         return {"message": f"{self.refused_reason}: no room left under the quota to create this contact"}
 

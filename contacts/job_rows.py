@@ -58,11 +58,16 @@ class JobChunks:
         self._size = size
         self._current: Chunk | None = None
         self._next: Chunk | None = None
+        self._direct = True
 
     def at(self, start: int) -> Chunk:
         """The chunk of rows from `start` on."""
+        # A job's chunks are alike: once one statement was undone, the others are not tried.
+        if self._current is not None and self._current.direct_undone:
+            self._direct = False
         chunk, self._next = self._next, None
         self._current = chunk if chunk is not None and chunk.start == start else self._chunk_at(start)
+        self._current.direct = self._direct
         return self._current
 
     def prepare_next(self) -> None:

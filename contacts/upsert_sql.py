@@ -43,14 +43,12 @@ def chunk_is_distinct(rows: list[dict]) -> bool:
 
 
 def chunk_copy_values(rows: list[dict]) -> list[tuple]:
-    """The chunk's rows as chunk_stage copies them (computed ahead of the chunk's turn)."""
+    """The chunk's rows as chunk_copy copies them (computed ahead of the chunk's turn)."""
     return [_row_values(pos, row) for pos, row in enumerate(rows)]
 
 
-def chunk_stage(cursor, copy_values: list[tuple], options: UpsertOptions) -> tuple[int, int] | None:
-    """Copy the rows (chunk_copy_values) into the chunk's temporary tables and match them;
-    return the creations (all, and with source `connect`) if the chunk is plain by (b) and
-    (c), else None."""
+def chunk_copy(cursor, copy_values: list[tuple]) -> None:
+    """Copy the rows (chunk_copy_values) into the chunk's temporary table."""
     rows, matches = _staging_tables()
     # Made once per database session (the rows' table named after its columns, which a
     # migration may change under a long-lived connection), emptied by each chunk's commit:
@@ -62,6 +60,12 @@ def chunk_stage(cursor, copy_values: list[tuple], options: UpsertOptions) -> tup
         "ON COMMIT DELETE ROWS"
     )
     copy_rows(cursor, rows, _ROW_COLUMNS, copy_values)
+
+
+def chunk_match(cursor, options: UpsertOptions) -> tuple[int, int] | None:
+    """Match the copied rows; return the creations (all, and with source `connect`) if the
+    chunk is plain by (b) and (c), else None."""
+    rows, matches = _staging_tables()
     # Every lookup is a probe of a unique index (OFFSET 0 keeps each subquery apart: planned
     # as a join, a lookup could become a scan of all the account's contacts). The LinkedIn
     # URL's holder is looked up only where it can tell something: not when the row has no
@@ -121,24 +125,34 @@ def _write_statements(cursor, options: UpsertOptions, *, updates: list[str], cre
             {"list_id": options.list_id, "now": now},
         )
     if creates:
-        defaults = {
-            "owner_id": "COALESCE(r.owner_id, %(caller_id)s)",
-            "collected_at": "COALESCE(r.collected_at, %(collected_at)s)",
-            "source": "COALESCE(r.source, %(source)s)",
-            "language": f"COALESCE(r.language, '{DEFAULT_LANGUAGE}')",
-            "vars": "COALESCE(jsonb_strip_nulls(r.vars), '{}')",
-        }
-        written = ["owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROWS]
         cursor.execute(
-            f"INSERT INTO {_TABLE} (id, account_id, list_id, created_at, updated_at, {', '.join(written)}) "
-            "SELECT gen_random_uuid(), %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
-            f"{', '.join(defaults.get(c, f'r.{c}') for c in written)} "
-            f"FROM {rows} r JOIN {matches} m USING (pos) WHERE m.contact_id IS NULL",
-            {
-                "account_id": options.account_id, "list_id": options.list_id, "caller_id": options.caller_id,
-                "source": options.default_source, "collected_at": options.collected_at_default, "now": now,
-            },
+            f"{CREATED_INSERT} FROM {rows} r JOIN {matches} m USING (pos) WHERE m.contact_id IS NULL",
+            created_params(options, now),
         )
+
+
+_CREATED_DEFAULTS = {
+    "owner_id": "COALESCE(r.owner_id, %(caller_id)s)",
+    "collected_at": "COALESCE(r.collected_at, %(collected_at)s)",
+    "source": "COALESCE(r.source, %(source)s)",
+    "language": f"COALESCE(r.language, '{DEFAULT_LANGUAGE}')",
+    "vars": "COALESCE(jsonb_strip_nulls(r.vars), '{}')",
+}
+_CREATED_COLUMNS = ["owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROWS]
+# The contacts created from the staged rows `r` (the caller adds FROM and what it needs).
+CREATED_INSERT = (
+    f"INSERT INTO {_TABLE} AS c (id, account_id, list_id, created_at, updated_at, {', '.join(_CREATED_COLUMNS)}) "
+    "SELECT gen_random_uuid(), %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
+    f"{', '.join(_CREATED_DEFAULTS.get(c, f'r.{c}') for c in _CREATED_COLUMNS)}"
+)
+
+
+def created_params(options: UpsertOptions, now) -> dict:
+    """The parameters of CREATED_INSERT."""
+    return {
+        "account_id": options.account_id, "list_id": options.list_id, "caller_id": options.caller_id,
+        "source": options.default_source, "collected_at": options.collected_at_default, "now": now,
+    }
 
 
 def chunk_unstage(cursor) -> None:
@@ -146,6 +160,11 @@ def chunk_unstage(cursor) -> None:
     does not commit, and its commit is what empties them."""
     if connection.savepoint_ids:
         cursor.execute(f"TRUNCATE {', '.join(_staging_tables())}")
+
+
+def staged_rows_table() -> str:
+    """The temporary table chunk_copy copies a chunk's rows into."""
+    return _staging_tables()[0]
 
 
 @cache

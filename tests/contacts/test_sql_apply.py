@@ -35,6 +35,7 @@ linkedin_spelling = st.sampled_from(LINKEDINS).flatmap(
     lambda path: st.sampled_from([f"https://www.{path}", f"http://WWW.{path}/", f"https://www.{path}?x=1"])
 )
 scalar = st.one_of(st.integers(-3, 3), st.sampled_from(["p", "q"]), st.booleans())
+flag_sets = st.fixed_dictionaries({"move_to_list": st.booleans(), "replace_owner": st.booleans(), "admin_import": st.booleans()})
 
 
 @st.composite
@@ -139,13 +140,15 @@ def _applied_by_postgres(sql: list[str]) -> bool:
     return any(re.search(r"FROM chunk_row_\w+ r JOIN chunk_match m", statement) for statement in sql)
 
 
+def _tried_in_one_statement(sql: list[str]) -> int:
+    return sum("ON CONFLICT (account_id, email_key)" in statement for statement in sql)
+
+
 @hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     contacts=existing_contacts(),
     rows=st.lists(bulk_row(), min_size=1, max_size=9),
-    flags=st.fixed_dictionaries(
-        {"move_to_list": st.booleans(), "replace_owner": st.booleans(), "admin_import": st.booleans()}
-    ),
+    flags=flag_sets,
     chunk_size=st.sampled_from([1, 2, 3, 9]),
 )
 # A row whose email is one contact's and whose LinkedIn URL is another's: refused.
@@ -166,13 +169,94 @@ def _applied_by_postgres(sql: list[str]) -> bool:
     chunk_size=1,
 )
 def test_a_job_applied_by_postgresql_ends_as_one_applied_row_by_row(contacts, rows, flags, chunk_size, settings):
+    _both_ways_alike(contacts, rows, flags, chunk_size, settings)
+
+
+def _both_ways_alike(contacts, rows, flags, chunk_size, settings) -> None:
     settings.BULK_CHUNK_SIZE = chunk_size
     with transaction.atomic():
         row_by_row, row_by_row_sql = _processed(contacts, rows, flags, sql_apply=False, settings=settings)
         set_based, _ = _processed(contacts, rows, flags, sql_apply=True, settings=settings)
         transaction.set_rollback(True)
-    assert not _applied_by_postgres(row_by_row_sql)
+    assert not _applied_by_postgres(row_by_row_sql) and not _tried_in_one_statement(row_by_row_sql)
     assert set_based == row_by_row
+
+
+@st.composite
+def alike_rows(draw) -> list[dict]:
+    """Rows that all carry an email and give the same fields, with no `vars` key set to
+    null: the chunks one statement applies (upsert_direct.py), unless a LinkedIn URL stops it."""
+    fields = draw(st.lists(st.sampled_from(FIELDS), unique=True))
+    extra = draw(st.lists(st.sampled_from(["linkedinUrl", "vars", "source", "language", "collectedAt", "owner"]), unique=True))
+    rows = []
+    for _ in range(draw(st.integers(1, 6))):
+        row = {"email": draw(email_spelling)}
+        row |= {name: draw(st.sampled_from([None, "", "New", "Other"])) for name in fields}
+        values = {
+            "linkedinUrl": linkedin_spelling, "source": st.sampled_from(["api", "connect", "import"]),
+            "language": st.just("de"), "collectedAt": st.just("2026-03-04T05:06:07Z"), "owner": st.just("__other__"),
+            "vars": st.dictionaries(st.sampled_from("kmn"), scalar, max_size=3),
+        }
+        row |= {name: draw(values[name]) for name in extra}
+        rows.append(row)
+    return rows
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    contacts=existing_contacts(),
+    rows=alike_rows(),
+    flags=flag_sets,
+    chunk_size=st.sampled_from([2, 3, 9]),
+)
+def test_chunks_of_alike_rows_applied_in_one_statement_end_as_applied_row_by_row(contacts, rows, flags, chunk_size, settings):
+    _both_ways_alike(contacts, rows, flags, chunk_size, settings)
+
+
+def test_a_chunk_of_alike_rows_is_applied_in_one_statement(settings):
+    settings.BULK_CHUNK_SIZE = 3
+    existing = [{**_existing(0, other_owner=False), "first_name": "Old", "vars": {"k": 1, "m": 1}}]
+    rows = [
+        {"email": EMAILS[0].upper(), "firstName": "New", "vars": {"m": 2}},
+        {"email": EMAILS[1], "firstName": "Made", "vars": {"n": 3}},
+    ]
+    (counts, state), sql = _processed(existing, rows, {}, sql_apply=True, settings=settings)
+    assert _tried_in_one_statement(sql) == 1 and not _applied_by_postgres(sql)
+    assert counts[:5] == ("done", 2, 1, 1, 0)
+    assert [(s[0][0], s[0][2], s[2]) for s in state] == [
+        ("A@X.TEST", "New", [("k", 1), ("m", 2)]), ("b@x.test", "Made", [("n", 3)])
+    ]
+
+
+def test_a_linkedin_url_of_another_contact_undoes_the_statement_and_the_job_stops_trying_it(settings):
+    settings.BULK_CHUNK_SIZE = 1
+    existing = [_existing(0, other_owner=False), _existing(1, other_owner=False)]
+    # Matched by its LinkedIn URL (its email is new): the contact of LINKEDINS[0] takes the new email.
+    rows = [
+        {"email": EMAILS[2], "linkedinUrl": f"https://www.{LINKEDINS[0]}", "firstName": "Moved"},
+        {"email": EMAILS[1], "linkedinUrl": f"https://www.{LINKEDINS[1]}", "firstName": "Same"},
+    ]
+    (counts, state), sql = _processed(existing, rows, {}, sql_apply=True, settings=settings)
+    assert counts[:5] == ("done", 2, 0, 2, 0)
+    assert sorted((s[0][0], s[0][2]) for s in state) == [("b@x.test", "Same"), ("c@x.test", "Moved")]
+    assert _tried_in_one_statement(sql) == 1  # the second chunk went the other way at once
+    assert _applied_by_postgres(sql)
+
+
+def test_creations_past_the_jobs_reservation_undo_the_statement_and_are_counted_against_the_quota(settings):
+    settings.BULK_CHUNK_SIZE = 9
+    account = factories.account_make(total_limit=3)
+    caller = factories.user_make(account)
+    body = {"list": {"name": "Leads"}, "contacts": [{"email": e} for e in EMAILS[:3]]}
+    job = bulk_job_create(user=caller, request=bulk_request_parse(body), flags=BulkFlags())
+    # As if an earlier job had moved away the keys of contacts this one was to update.
+    type(job).objects.filter(pk=job.pk).update(reserved_creates=1)
+    with CaptureQueriesContext(connection) as queries:
+        bulk_job_process(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.created, job.failed) == ("done", 3, 0)
+    assert _tried_in_one_statement([q["sql"] for q in queries.captured_queries]) == 1
+    assert Contact.objects.filter(account=account).count() == 3
 
 
 def test_plain_chunks_are_applied_by_postgresql_and_others_row_by_row(settings):
@@ -180,7 +264,7 @@ def test_plain_chunks_are_applied_by_postgresql_and_others_row_by_row(settings):
     existing = [{**_existing(0, other_owner=False), "first_name": "Old", "vars": {"k": 1}}]
     plain = [{"email": EMAILS[0].upper(), "vars": {"k": None, "m": 2}}, {"email": EMAILS[1], "firstName": "New"}]
     (counts, state), sql = _processed(existing, plain, {}, sql_apply=True, settings=settings)
-    assert _applied_by_postgres(sql)
+    assert _applied_by_postgres(sql) and not _tried_in_one_statement(sql)
     assert counts[:5] == ("done", 2, 1, 1, 0)
     assert [s[2] for s in state] == [[("m", 2)], []]
 

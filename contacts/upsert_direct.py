@@ -1,8 +1,9 @@
 """A chunk's sequential upsert as one `INSERT ... ON CONFLICT (account, email) DO UPDATE`.
 
 PostgreSQL applies such a statement row by row, in the order its rows come (here the
-chunk's own), each row seeing what the rows before it did, and checks the unique LinkedIn
-key at each row: that is processing the rows one by one (upsert.py) exactly, for a chunk
+chunk's own, sorted by the SELECT: its executor's behaviour, which the differential tests
+hold it to), each row seeing what the rows before it did, and checks the unique LinkedIn
+key at each row (the constraint is not deferrable): that is processing the rows one by one (upsert.py) exactly, for a chunk
 whose rows all carry an email, give the same fields and set no `vars` key to null, and
 whose keys are distinct (condition (a) of upsert_sql.py), but for two cases the statement
 cannot take and that stop it with a unique violation on the LinkedIn key:
@@ -28,7 +29,9 @@ from .creation_budget import CreationBudget
 from .upsert import UpsertOptions
 from .upsert_sql import CREATED_INSERT, created_params, staged_rows_table
 
-_UNIQUE_VIOLATION = "23505"
+# What stops the statement where the contract matches or refuses by LinkedIn URL: any other
+# error is the job's, as it is on the other ways.
+_LINKEDIN_UNIQUE = "contact_linkedin_unique"
 
 
 def chunk_direct_shape(rows: list[dict]) -> frozenset[str] | None:
@@ -61,7 +64,8 @@ def chunk_write_direct(
     except _Undone:
         return None
     except IntegrityError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != _UNIQUE_VIOLATION:
+        diag = getattr(exc.__cause__, "diag", None)
+        if diag is None or diag.constraint_name != _LINKEDIN_UNIQUE:
             raise
         return None
     return creates, connect_creates

@@ -108,7 +108,8 @@ def _credentials_hold(scope) -> bool:
     user = scope["user"]
     raw = bearer_token(scope)
     if raw is not None:
-        return _token_grant(raw)[0] == user.pk
+        granted, _ = _token_grant(raw)
+        return granted is not None and granted == user.pk  # a refused socket's user is anonymous: pk None
     holder = _session_user(scope)
     return holder.is_authenticated and holder.pk == user.pk and holder.is_active
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
@@ -62,3 +63,8 @@ def test_a_scope_only_spelled_like_a_contacts_scope_is_forbidden(scope):
     user = factories.user_make(factories.account_make())
 
     assert async_to_sync(token_user)(_token(user=None, application_user=user, scope=scope)) == (None, CLOSE_FORBIDDEN)
+
+
+def test_a_socket_refused_at_connection_never_holds_credentials():
+    """Its user is anonymous (no id), and a refused token grants no user either."""
+    assert not async_to_sync(credentials_hold)(_scope("not-a-token", AnonymousUser()))

@@ -3,20 +3,21 @@
 PostgreSQL applies such a statement row by row, in the order its rows come (here the
 chunk's own, sorted by the SELECT: its executor's behaviour, which the differential tests
 hold it to), each row seeing what the rows before it did, and checks the unique LinkedIn
-key at each row (the constraint is not deferrable): that is processing the rows one by one (upsert.py) exactly, for a chunk
-whose rows all carry an email, give the same fields and set no `vars` key to null, and
-whose keys are distinct (condition (a) of upsert_sql.py), but for two cases the statement
-cannot take and that stop it with a unique violation on the LinkedIn key:
+key at each row (the constraint is not deferrable). That is processing the rows one by one
+(upsert.py) exactly, for a chunk whose rows all carry an email, give the same fields and
+set no `vars` key to null, and whose keys are distinct (condition (a) of upsert_sql.py),
+but for two cases the statement cannot take, which stop it with a unique violation on the
+LinkedIn key:
   - a row whose email matches no contact and whose LinkedIn URL one does (the contract
     matches it by LinkedIn URL: the statement would create it);
   - a row matched by email whose LinkedIn URL another contact holds (the contract refuses
     the row).
 Then, or when the chunk creates more contacts than the job has left reserved under a
 quota that limits them (whose room is counted before writing, and the statement has
-written already), the statement is undone to its savepoint and the chunk goes the other ways, from the rows
-already copied. One statement replaces matching, updating and inserting: it probes the
-email index once per row, where the other way probed it to match and then the primary key
-to update (~10 % of a bulk job's time in the database).
+written already), the statement is undone to its savepoint and the chunk goes the other
+ways, from the rows already copied. One statement replaces matching, updating and
+inserting: it probes the email index once per row, where the other way probed it to match
+and then the primary key to update (~10 % of a bulk job's time in the database).
 """
 
 from collections.abc import Callable
@@ -60,19 +61,14 @@ def chunk_write_direct(
                 meanwhile()
             creates, connect_creates = cursor.fetchone()
             if not budget.take_written(creates=creates, connect_creates=connect_creates):
-                raise _Undone
-    except _Undone:
-        return None
+                transaction.set_rollback(True)  # back to the savepoint as the block ends
+                return None
     except IntegrityError as exc:
         diag = getattr(exc.__cause__, "diag", None)
         if diag is None or diag.constraint_name != _LINKEDIN_UNIQUE:
             raise
         return None
     return creates, connect_creates
-
-
-class _Undone(Exception):
-    pass
 
 
 @lru_cache(maxsize=64)

@@ -39,8 +39,9 @@ def user_make(account: Account, email: str | None = None, *, connect_daily_limit
     return user
 
 
-def token_make(user: User, scope: str = ALL_SCOPES, *, expires_in: int = 3600) -> str:
-    """A bearer token issued to a client-credentials application acting as `user`."""
+def token_make(user: User, scope: str = ALL_SCOPES, *, expires_in: int = 3600, issued_to: User | None = None) -> str:
+    """A bearer token of an application of `user`: a client-credentials one acting as
+    `user`, or one issued to the user `issued_to` (as an authorization code's is)."""
     Application = get_application_model()
     application = Application.objects.create(
         name=f"app-{next(_seq)}",
@@ -50,7 +51,7 @@ def token_make(user: User, scope: str = ALL_SCOPES, *, expires_in: int = 3600) -
     )
     raw = uuid.uuid4().hex + uuid.uuid4().hex
     get_access_token_model().objects.create(
-        user=None,
+        user=issued_to,
         application=application,
         token=raw,
         scope=scope,

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings as hypothesis_setti
 from hypothesis import strategies as st
 
 from contacts.bulk_input import bulk_request_parse
-from contacts.models import Contact
+from contacts.models import BulkJob, Contact
 from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from tests import factories
 
@@ -250,7 +250,7 @@ def test_creations_past_the_jobs_reservation_undo_the_statement_and_are_counted_
     body = {"list": {"name": "Leads"}, "contacts": [{"email": e} for e in EMAILS[:3]]}
     job = bulk_job_create(user=caller, request=bulk_request_parse(body), flags=BulkFlags())
     # As if an earlier job had moved away the keys of contacts this one was to update.
-    type(job).objects.filter(pk=job.pk).update(reserved_creates=1)
+    BulkJob.objects.filter(pk=job.pk).update(reserved_creates=1)
     with CaptureQueriesContext(connection) as queries:
         bulk_job_process(job_id=job.pk)
     job.refresh_from_db()

@@ -1,34 +1,15 @@
 """What a socket's bearer token grants, checked at the connection and before every message
 (realtime/auth.py): tokens issued to a user of their own, not only client-credentials ones."""
 
-import uuid
-from datetime import timedelta
-
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
 
 from realtime.auth import credentials_hold, token_user
 from realtime.close_codes import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _token(*, user, application_user, scope="contacts:read contacts:write") -> str:
-    """A token issued to `user` (None: a client-credentials token) by an application of `application_user`."""
-    Application = get_application_model()
-    application = Application.objects.create(
-        name=f"app-{uuid.uuid4().hex[:8]}", user=application_user, client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-    )
-    raw = uuid.uuid4().hex
-    get_access_token_model().objects.create(
-        user=user, application=application, token=raw, scope=scope, expires=timezone.now() + timedelta(hours=1)
-    )
-    return raw
 
 
 def _scope(raw: str, user) -> dict:
@@ -38,7 +19,7 @@ def _scope(raw: str, user) -> dict:
 def test_a_token_issued_to_a_user_acts_for_that_user_not_its_applications():
     account = factories.account_make()
     owner, developer = factories.user_make(account), factories.user_make(account)
-    raw = _token(user=owner, application_user=developer)
+    raw = factories.token_make(developer, issued_to=owner)
 
     user, denial = async_to_sync(token_user)(raw)
 
@@ -50,7 +31,7 @@ def test_a_token_issued_to_a_user_acts_for_that_user_not_its_applications():
 def test_a_token_of_a_deactivated_user_grants_nothing_though_its_applications_user_is_active():
     account = factories.account_make()
     owner, developer = factories.user_make(account), factories.user_make(account)
-    raw = _token(user=owner, application_user=developer)
+    raw = factories.token_make(developer, issued_to=owner)
     owner.is_active = False
     owner.save()
 
@@ -62,7 +43,7 @@ def test_a_token_of_a_deactivated_user_grants_nothing_though_its_applications_us
 def test_a_scope_only_spelled_like_a_contacts_scope_is_forbidden(scope):
     user = factories.user_make(factories.account_make())
 
-    assert async_to_sync(token_user)(_token(user=None, application_user=user, scope=scope)) == (None, CLOSE_FORBIDDEN)
+    assert async_to_sync(token_user)(factories.token_make(user, scope)) == (None, CLOSE_FORBIDDEN)
 
 
 def test_a_socket_refused_at_connection_never_holds_credentials():

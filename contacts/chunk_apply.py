@@ -19,13 +19,15 @@ class Chunk:
     """A chunk of a job's rows, the first at index `start` of the job.
 
     `direct`: whether to try applying it by one statement (upsert_direct.py); `direct_undone`
-    tells afterwards that the statement was tried and undone."""
+    tells afterwards that the statement was tried and undone. `copied`: its rows are in
+    its transaction's temporary table already (chunk_connections.py)."""
 
     def __init__(self, rows: list[dict], *, start: int, direct: bool = True):
         self.rows = rows
         self.start = start
         self.direct = direct
         self.direct_undone = False
+        self.copied = False
         self._copy_values: list[tuple] | None = None
         self._shape: frozenset[str] | None = None
 
@@ -73,7 +75,8 @@ def chunk_rows_apply(
     if chunk.set_based:
         total = len(chunk.rows)
         with connection.cursor() as cursor:
-            chunk_copy(cursor, chunk.copy_values)
+            if not chunk.copied:
+                chunk_copy(cursor, chunk.copy_values)
             if chunk.direct_shape is not None:
                 direct = chunk_write_direct(
                     cursor, chunk.direct_shape, options, budget, now=timezone.now(), meanwhile=meanwhile

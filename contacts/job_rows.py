@@ -70,6 +70,11 @@ class JobChunks:
         self._current.direct = self._direct
         return self._current
 
+    @property
+    def upcoming(self) -> Chunk | None:
+        """The chunk after the current one, if prepare_next prepared it."""
+        return self._next
+
     def prepare_next(self) -> None:
         start = self._current.start + self._size
         if self._next is not None or start >= self._rows.total:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -34,6 +34,7 @@ from .payload import payload_of_packed
 from .problems import problems_gathered
 from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_live
 from .chunk_apply import Chunk, chunk_rows_apply
+from .chunk_connections import ChunkConnections
 from .job_rows import JobChunks, JobRows
 from .creation_budget import CreationBudget
 from .upsert import UpsertOptions
@@ -188,31 +189,13 @@ def bulk_job_process(*, job_id) -> None:
         replace_owner=job.replace_owner,
         collected_at_default=job.created_at,
     )
-    size = settings.BULK_CHUNK_SIZE
     running = _RunningEvents(job)
     running.send(start=job.events_sent, stop=job.processed)  # those a runner before may not have sent
-    chunks = None
-    for start in range(job.processed, job.total, size):
-        try:
-            if chunks is None:  # here: a payload that cannot be read fails the job like a row that cannot be written
-                chunks = JobChunks(JobRows(job_payload(job.pk)), size=size)
-            if not _chunk_commit(job, chunks.at(start), options, running=running, meanwhile=chunks.prepare_next):
-                logger.info("Bulk job %s waits for a job of its account accepted before it to end", job.pk)
-                return
-        except JobTakenOver:
-            logger.info("Bulk job %s is processed by another runner from row %s", job.pk, start)
-            return
-        except Exception as exc:
-            if _database_away(exc):
-                # Not the job's fault: leave it to be resumed from its last committed chunk
-                # once the database is back (see bulk_jobs_recover).
-                raise
-            logger.exception("Bulk job %s failed at row %s", job.pk, start)
-            _job_end(job, status=BulkJob.Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
-            return
-        # Sent while the next chunk is written; `ending` waits for them (same sender, in order).
-        running.send(start=start, stop=min(start + size, job.total))
-    _job_end(job, status=BulkJob.Status.DONE)
+    # The job ends once no chunk is left open on either connection.
+    with ChunkConnections(chunks=-(-(job.total - job.processed) // settings.BULK_CHUNK_SIZE)) as turns:
+        end = _chunks_commit(job, options, running=running, turns=turns)
+    if end is not None:
+        _job_end(job, status=end[0], reason=end[1])
 
 
 class _RunningEvents:
@@ -239,6 +222,43 @@ class _RunningEvents:
         return self._had
 
 
+def _chunks_commit(
+    job: BulkJob, options: UpsertOptions, *, running: _RunningEvents, turns: ChunkConnections
+) -> tuple[str, str] | None:
+    """Commit the job's chunks left, each announced once committed; return how the job ends
+    (its status and why), or None if it is not for this runner to end it."""
+    size = settings.BULK_CHUNK_SIZE
+    chunks = None
+    for start in range(job.processed, job.total, size):
+        try:
+            if chunks is None:  # here: a payload that cannot be read fails the job like a row that cannot be written
+                chunks = JobChunks(JobRows(job_payload(job.pk)), size=size)
+            meanwhile = partial(_next_chunk_ahead, chunks, turns)
+            if not _chunk_commit(job, chunks.at(start), options, running=running, turns=turns, meanwhile=meanwhile):
+                logger.info("Bulk job %s waits for a job of its account accepted before it to end", job.pk)
+                return None
+        except JobTakenOver:
+            logger.info("Bulk job %s is processed by another runner from row %s", job.pk, start)
+            return None
+        except Exception as exc:
+            if _database_away(exc):
+                # Not the job's fault: leave it to be resumed from its last committed chunk
+                # once the database is back (see bulk_jobs_recover).
+                raise
+            logger.exception("Bulk job %s failed at row %s", job.pk, start)
+            return BulkJob.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        # Sent while the next chunk is written; `ending` waits for them (same sender, in order).
+        running.send(start=start, stop=min(start + size, job.total))
+    return BulkJob.Status.DONE, ""
+
+
+def _next_chunk_ahead(chunks: JobChunks, turns: ChunkConnections) -> None:
+    """While PostgreSQL applies a chunk: prepare the next one, and copy its rows on the
+    other connection."""
+    chunks.prepare_next()
+    turns.copy_ahead(chunks.upcoming)
+
+
 # SQLSTATE classes of a database away or short of something for a while (connection,
 # insufficient resources, shutting down, a deadlock or serialization failure): the job
 # waits and resumes. An error without one was raised on our side of a lost connection.
@@ -259,13 +279,14 @@ def _database_away(exc: Exception) -> bool:
 
 
 def _chunk_commit(
-    job: BulkJob, chunk: Chunk, options: UpsertOptions, *, running: _RunningEvents, meanwhile: Callable[[], None]
+    job: BulkJob, chunk: Chunk, options: UpsertOptions, *, running: _RunningEvents, turns: ChunkConnections,
+    meanwhile: Callable[[], None],
 ) -> bool:
     """Apply one chunk of rows and the job's counters in one transaction (`meanwhile`: work
     to do while the database writes the rows). False: a job of the account accepted before
     this one has yet to end, and this one waits for its turn (the other's end gives it)."""
     start = chunk.start
-    with transaction.atomic():
+    with turns.transaction(chunk):
         processed, status, turn_to_wait = _chunk_locks_taken(job)
         if processed != start or status not in BulkJob.UNFINISHED:
             raise JobTakenOver

@@ -53,9 +53,13 @@ def chunk_copy(cursor, copy_values: list[tuple]) -> None:
     # Made once per database session (the rows' table named after its columns, which a
     # migration may change under a long-lived connection), emptied by each chunk's commit:
     # a table made and dropped for every chunk cost ~3 ms of catalog writes each time.
+    # Its columns are spelled out rather than taken from the contacts table by CREATE ...
+    # AS, which locks that table for the rest of the transaction, even when the temporary
+    # table exists: a chunk copied ahead (chunk_connections.py) would hold the lock while
+    # the chunk before it is applied, and a migration waiting for the table then deadlock
+    # with the chunk's own writes.
     cursor.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {rows} ON COMMIT DELETE ROWS AS SELECT 0::integer AS pos, "
-        f"0::integer AS given, {', '.join(_ROW_COLUMNS[2:])} FROM {_TABLE} WITH NO DATA; "
+        f"CREATE TEMP TABLE IF NOT EXISTS {rows} ({_staged_columns()}) ON COMMIT DELETE ROWS; "
         f"CREATE TEMP TABLE IF NOT EXISTS {matches} (pos integer, source text, contact_id uuid, conflict boolean) "
         "ON COMMIT DELETE ROWS"
     )
@@ -171,8 +175,17 @@ def staged_rows_table() -> str:
 def _staging_tables() -> tuple[str, str]:
     """The temporary tables of a chunk's rows and of their matches."""
     types = copy_types()
-    shape = ",".join(f"{column}:{types[column]}" for column in _ROW_COLUMNS)
+    shape = ",".join(f"{column}:{types[column]}" for column in _ROW_COLUMNS) + _staged_columns()
     return f"chunk_row_{hashlib.sha256(shape.encode()).hexdigest()[:12]}", "chunk_match"
+
+
+@cache
+def _staged_columns() -> str:
+    """The columns of the staged rows' table: a row's place and mask, then the contacts
+    table's own types."""
+    fields = {field.attname: field for field in Contact._meta.concrete_fields}
+    typed = [f"{column} {fields[column].db_type(connection)}" for column in _ROW_COLUMNS[2:]]
+    return ", ".join(["pos integer", "given integer", *typed])
 
 
 def _row_values(pos: int, row: dict) -> tuple:

@@ -328,3 +328,7 @@ BULK_VALIDATION_HELPER = env_bool("BULK_VALIDATION_HELPER", True)
 # On PostgreSQL, a chunk whose rows cannot affect each other's matches is applied by
 # PostgreSQL itself (contacts/upsert_sql.py); false applies every chunk row by row in Python.
 BULK_SQL_APPLY = env_bool("BULK_SQL_APPLY", True)
+# On PostgreSQL, a job's chunks alternate between two connections, each copying the next
+# chunk's rows while the other applies its own (contacts/chunk_connections.py): a worker
+# holds two connections of its pool while it processes a job of more than one chunk.
+BULK_SECOND_CONNECTION = env_bool("BULK_SECOND_CONNECTION", True)

@@ -17,7 +17,7 @@ imports are plain; a chunk that is not goes the in-memory way, in the same trans
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
 from django.db import connection
@@ -42,12 +42,13 @@ def chunk_is_distinct(rows: list[dict]) -> bool:
     return len(set(emails)) == len(emails) and len(set(linkedins)) == len(linkedins)
 
 
-def chunk_copy_values(rows: list[dict]) -> list[tuple]:
-    """The chunk's rows as chunk_copy copies them (computed ahead of the chunk's turn)."""
-    return [_row_values(pos, row) for pos, row in enumerate(rows)]
+def chunk_copy_values(rows: list[dict]) -> Iterator[tuple]:
+    """The chunk's rows as chunk_copy copies them, one by one (kept in a list when computed
+    ahead of the chunk's turn)."""
+    return (_row_values(pos, row) for pos, row in enumerate(rows))
 
 
-def chunk_copy(cursor, copy_values: list[tuple]) -> None:
+def chunk_copy(cursor, copy_values: Iterable[tuple]) -> None:
     """Copy the rows (chunk_copy_values) into the chunk's temporary table."""
     rows, matches = _staging_tables()
     # Made once per database session (the rows' table named after its columns, which a

@@ -63,7 +63,10 @@ class ChunkConnections:
                 self._rolled_back(wrapper, opened, RuntimeError("not applied"))
         finally:
             if self._second is not None:
-                self._second.close()  # back to the pool
+                try:
+                    self._second.close()  # back to the pool
+                except Exception as exc:  # not to hide why the job's chunks stopped, if they did
+                    logger.warning("Bulk job: the second database connection could not be closed (%s)", exc)
 
     @contextmanager
     def transaction(self, chunk: Chunk) -> Iterator[None]:

@@ -37,13 +37,13 @@ logger = logging.getLogger(__name__)
 
 
 class ChunkConnections:
-    """Use as a context manager around a job's chunks (`chunks`: how many are left): on
-    leaving, a chunk copied ahead and never applied is rolled back, and the second
-    connection goes back to the pool."""
+    """Use as a context manager around a job's chunks (`several_chunks`: whether more than
+    one is left, else no second connection is taken): on leaving, a chunk copied ahead and
+    never applied is rolled back, and the second connection goes back to the pool."""
 
-    def __init__(self, *, chunks: int):
+    def __init__(self, *, several_chunks: bool):
         self._own = connections[DEFAULT_DB_ALIAS]
-        self._second = self._second_taken() if chunks > 1 and _pairable(self._own) else None
+        self._second = self._second_taken() if several_chunks and _pairable(self._own) else None
         self._paired = self._second is not None
         self._applying = None  # the connection of the chunk being applied
         self._copied: dict[int, tuple] = {}  # chunk start -> (its connection, its open transaction)

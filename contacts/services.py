@@ -192,7 +192,7 @@ def bulk_job_process(*, job_id) -> None:
     running = _RunningEvents(job)
     running.send(start=job.events_sent, stop=job.processed)  # those a runner before may not have sent
     # The job ends once no chunk is left open on either connection.
-    with ChunkConnections(chunks=-(-(job.total - job.processed) // settings.BULK_CHUNK_SIZE)) as turns:
+    with ChunkConnections(several_chunks=job.total - job.processed > settings.BULK_CHUNK_SIZE) as turns:
         end = _chunks_commit(job, options, running=running, turns=turns)
     if end is not None:
         _job_end(job, status=end[0], reason=end[1])

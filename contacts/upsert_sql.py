@@ -23,7 +23,7 @@ from functools import cache
 from django.db import connection
 from msgspec.json import encode as json_encode
 
-from .bulk_write import SET_BY_ROWS, copy_rows, copy_types, given_mask
+from .bulk_write import SET_BY_ROWS, copy_rows, given_mask
 from .fields import DEFAULT_LANGUAGE
 from .models import Contact
 from .upsert import UpsertOptions
@@ -175,9 +175,7 @@ def staged_rows_table() -> str:
 @cache
 def _staging_tables() -> tuple[str, str]:
     """The temporary tables of a chunk's rows and of their matches."""
-    types = copy_types()
-    shape = ",".join(f"{column}:{types[column]}" for column in _ROW_COLUMNS) + _staged_columns()
-    return f"chunk_row_{hashlib.sha256(shape.encode()).hexdigest()[:12]}", "chunk_match"
+    return f"chunk_row_{hashlib.sha256(_staged_columns().encode()).hexdigest()[:12]}", "chunk_match"
 
 
 @cache

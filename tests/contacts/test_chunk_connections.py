@@ -77,7 +77,7 @@ def _dsn() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_the_next_chunk_is_copied_on_the_other_connection_while_one_is_applied():
     first, second = _chunk(0, "a@x.test", "b@x.test"), _chunk(2, "c@x.test", "d@x.test", "e@x.test")
-    with ChunkConnections(chunks=4) as turns:
+    with ChunkConnections(several_chunks=True) as turns:
         assert turns.paired
         with turns.transaction(first):
             applying = _backend()
@@ -99,7 +99,7 @@ def test_the_next_chunk_is_copied_on_the_other_connection_while_one_is_applied()
 @pytest.mark.django_db(transaction=True)
 def test_a_chunk_copied_ahead_and_never_applied_leaves_no_transaction_open():
     chunks = [_chunk(i, f"p{i}@x.test") for i in range(3)]
-    with ChunkConnections(chunks=3) as turns:
+    with ChunkConnections(several_chunks=True) as turns:
         own = _applied_copying_next(turns, chunks[0], chunks[1])
         other = _applied_copying_next(turns, chunks[1], chunks[2])  # the third copied on the worker's own connection
         assert chunks[2].copied and _open_transactions(own, other) == 1
@@ -113,7 +113,7 @@ def test_a_chunk_copied_ahead_and_never_applied_leaves_no_transaction_open():
 def test_a_chunk_copied_ahead_holds_no_lock_on_the_contacts_table():
     # A migration waiting for the table while the chunk before it is applied would
     # otherwise deadlock with the copied chunk's own writes, once its turn came.
-    with ChunkConnections(chunks=2) as turns:
+    with ChunkConnections(several_chunks=True) as turns:
         with turns.transaction(_chunk(0, "a@x.test")):
             turns.copy_ahead(_chunk(1, "b@x.test"))
             with psycopg.connect(_dsn(), autocommit=True) as admin:
@@ -127,7 +127,7 @@ def test_a_chunk_copied_ahead_holds_no_lock_on_the_contacts_table():
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_chunk_is_rolled_back_on_its_connection():
     first, second, third = _chunk(0, "a@x.test"), _chunk(1, "b@x.test"), _chunk(2, "c@x.test", "d@x.test")
-    with ChunkConnections(chunks=4) as turns:
+    with ChunkConnections(several_chunks=True) as turns:
         own = _applied_copying_next(turns, first, second)
         with pytest.raises(ZeroDivisionError), turns.transaction(second):
             failed = _backend()
@@ -143,7 +143,7 @@ def test_a_failed_chunk_is_rolled_back_on_its_connection():
 @pytest.mark.django_db(transaction=True)
 def test_when_the_other_connection_fails_the_job_goes_on_the_workers_own():
     chunks = [_chunk(i, f"p{i}@x.test") for i in range(4)]
-    with ChunkConnections(chunks=4) as turns:
+    with ChunkConnections(several_chunks=True) as turns:
         own = _applied_copying_next(turns, chunks[0], chunks[1])
         with turns.transaction(chunks[1]):
             other = _backend()
@@ -160,7 +160,7 @@ def test_when_the_other_connection_fails_the_job_goes_on_the_workers_own():
 def test_a_chunk_whose_connection_is_cut_after_its_copy_stops_the_job_as_the_database_away():
     # As when the worker's own connection is cut: the job is resumed from its last chunk.
     first, second = _chunk(0, "a@x.test"), _chunk(1, "b@x.test")
-    with ChunkConnections(chunks=4) as turns:
+    with ChunkConnections(several_chunks=True) as turns:
         own = _applied_copying_next(turns, first, second)
         with psycopg.connect(_dsn(), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s, 5000)", [_second_backend(turns)])
@@ -194,7 +194,7 @@ def test_a_chunk_copied_ahead_reads_committed_whatever_the_servers_default():
     account = factories.account_make()
     user, contact_list = factories.user_make(account), factories.list_make(account)
     first, second = _chunk(0, "a@x.test"), _chunk(1, "b@x.test")
-    with ChunkConnections(chunks=2) as turns:
+    with ChunkConnections(several_chunks=True) as turns:
         other = turns._second
         with other.cursor() as cursor:
             cursor.execute("SET SESSION default_transaction_isolation = 'repeatable read'")
@@ -214,7 +214,7 @@ def test_inside_a_callers_transaction_a_job_keeps_to_one_connection():
     # The other connection would not see what the caller's transaction (here the test's) wrote.
     first, second = _chunk(0, "a@x.test"), _chunk(1, "b@x.test")
     caller = _backend()
-    with ChunkConnections(chunks=4) as turns:
+    with ChunkConnections(several_chunks=True) as turns:
         assert not turns.paired
         with turns.transaction(first):
             turns.copy_ahead(second)

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from .fields import DEFAULT_LANGUAGE, DEFAULT_SOURCE, SOURCES
+from .ids import contact_id
 
 
 def _empty_list() -> list:
@@ -15,7 +16,7 @@ def _empty_list() -> list:
 class Contact(models.Model):
     """A person of an account, in one of its lists, matched by email then LinkedIn URL."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=contact_id, editable=False)  # UUIDv7: contacts/ids.py
     # No index of their own on account and list: the composite indexes below start with
     # them, and every index costs each of a bulk job's inserts and updates.
     # On PostgreSQL triggers stand for the three plain foreign keys (migrations 0009, 0018):

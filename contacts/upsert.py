@@ -16,6 +16,7 @@ from datetime import datetime
 from pydantic_core import from_json
 
 from .fields import DEFAULT_LANGUAGE, DEFAULT_SOURCE
+from .ids import contact_id
 from .normalize import email_key, linkedin_key
 
 # A contact with every attribute but the ones _new_contact sets: plain text fields empty.
@@ -125,7 +126,7 @@ def _new_contact(row: dict, options: UpsertOptions) -> dict:
     contact = dict(_BLANK)
     contact.update(
         vars={},
-        id=uuid.uuid4(),
+        id=contact_id(),
         account_id=options.account_id,
         list_id=options.list_id,
         owner_id=options.caller_id,

@@ -25,6 +25,7 @@ from msgspec.json import encode as json_encode
 
 from .bulk_write import SET_BY_ROWS, copy_rows, given_mask
 from .fields import DEFAULT_LANGUAGE
+from .ids import statement_ids
 from .models import Contact
 from .upsert import UpsertOptions
 
@@ -147,14 +148,16 @@ _CREATED_COLUMNS = ["owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROW
 # The contacts created from the staged rows `r` (the caller adds FROM and what it needs).
 CREATED_INSERT = (
     f"INSERT INTO {_TABLE} AS c (id, account_id, list_id, created_at, updated_at, {', '.join(_CREATED_COLUMNS)}) "
-    "SELECT gen_random_uuid(), %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
+    "SELECT (%(id_high)s || to_hex(%(id_low)s::bigint + r.pos))::uuid, %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
     f"{', '.join(_CREATED_DEFAULTS.get(c, f'r.{c}') for c in _CREATED_COLUMNS)}"
 )
 
 
 def created_params(options: UpsertOptions, now) -> dict:
-    """The parameters of CREATED_INSERT."""
+    """The parameters of CREATED_INSERT (each statement's own ids: contacts.ids)."""
+    id_high, id_low = statement_ids()
     return {
+        "id_high": id_high, "id_low": id_low,
         "account_id": options.account_id, "list_id": options.list_id, "caller_id": options.caller_id,
         "source": options.default_source, "collected_at": options.collected_at_default, "now": now,
     }

@@ -58,15 +58,20 @@ class ChunkConnections:
 
     def __exit__(self, *exc_info) -> None:
         try:
-            for start in list(self._copied):
-                wrapper, opened = self._copied.pop(start)
-                self._rolled_back(wrapper, opened, RuntimeError("not applied"))
+            self.copies_rolled_back()
         finally:
             if self._second is not None:
                 try:
                     self._second.close()  # back to the pool
                 except Exception as exc:  # not to hide why the job's chunks stopped, if they did
                     logger.warning("Bulk job: the second database connection could not be closed (%s)", exc)
+
+    def copies_rolled_back(self) -> None:
+        """Roll back the chunks copied ahead and never applied: then no chunk of the job is
+        left open on either connection (leaving does it too)."""
+        for start in list(self._copied):
+            wrapper, opened = self._copied.pop(start)
+            self._rolled_back(wrapper, opened, RuntimeError("not applied"))
 
     @contextmanager
     def transaction(self, chunk: Chunk) -> Iterator[None]:

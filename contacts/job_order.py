@@ -2,11 +2,8 @@
 however many workers take them: a job whose turn has not come stops, marked waiting, and
 the end of the job before it gives it a task again (contacts.services)."""
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-
-from accounts.models import Account
 
 from .models import BulkJob
 from .tasks import bulk_job_enqueue
@@ -27,18 +24,16 @@ def earlier_jobs_unfinished(job: BulkJob) -> QuerySet:
 
 
 def next_job_release(*, account_id: int, queue: str) -> None:
-    """Give its turn to the account's next job, if it stopped to wait for it. Under the
-    account's lock, where a job decides to wait: it either saw the ended job ended, or is
-    marked waiting by then."""
-    with transaction.atomic():
-        Account.objects.select_for_update().get(pk=account_id)
-        waiting = (
-            BulkJob.objects.filter(account_id=account_id, queue=queue, status__in=BulkJob.UNFINISHED, waiting_turn=True)
-            .order_by("created_at", "pk")
-            .only("pk", "account_id", "queue", "created_at")
-            .first()
-        )
-        if waiting is None or earlier_job_unfinished(waiting):
-            return
-        task_id = bulk_job_enqueue(job_id=str(waiting.pk), deferred=False)
-        BulkJob.objects.filter(pk=waiting.pk).update(waiting_turn=False, task_id=task_id, heartbeat_at=timezone.now())
+    """Give its turn to the account's next job, if it stopped to wait for it. The caller
+    holds the account's lock, in its transaction (a job's end): where a job decides to
+    wait, so that it either saw the ended job ended, or is marked waiting by then."""
+    waiting = (
+        BulkJob.objects.filter(account_id=account_id, queue=queue, status__in=BulkJob.UNFINISHED, waiting_turn=True)
+        .order_by("created_at", "pk")
+        .only("pk", "account_id", "queue", "created_at")
+        .first()
+    )
+    if waiting is None or earlier_job_unfinished(waiting):
+        return
+    task_id = bulk_job_enqueue(job_id=str(waiting.pk), deferred=False)
+    BulkJob.objects.filter(pk=waiting.pk).update(waiting_turn=False, task_id=task_id, heartbeat_at=timezone.now())

@@ -227,8 +227,10 @@ class _RunningEvents:
         """Keep the last chunk's events to go with the job's `ending` (held_frames): a
         socket then gets them all from one channel-layer message, where `ending` alone
         waited for the server's next receive (~6 ms at the end of a 10,000-contact job).
-        A runner that dies before sending them leaves the job unfinished, and the one
-        resuming it sends them (the job's progress records what the layer has had)."""
+        A runner that dies before the job's end commits leaves the job unfinished, and the
+        one resuming it sends them (the job's progress records what the layer has had);
+        one that dies between that commit and the send loses them with the `ending`, as
+        it lost the `ending` alone before, and a socket's `resume` gives them back."""
         self._held = (start, stop)
 
     def held_frames(self) -> list[str]:

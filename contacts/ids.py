@@ -19,9 +19,8 @@ import uuid
 _VERSION = 0x7 << 76
 _VARIANT = 0b10 << 62
 _RANDOM_LOW = ((1 << 62) - 1) & ~0xFFFF  # rand_b but its last 16 bits, the statement's counter
-# A statement's rows count up from 0 in those 16 bits: a statement creates at most a job's
-# contacts (contacts.bulk_input.MAX_CONTACTS, 10,000).
-STATEMENT_ROWS_AT_MOST = 1 << 16
+# A statement's rows count up from 0 in those 16 bits: a statement creates at most a
+# chunk's contacts, at most a job's (contacts.bulk_input.MAX_CONTACTS, 10,000).
 
 
 def contact_id() -> uuid.UUID:
@@ -34,8 +33,8 @@ def contact_id() -> uuid.UUID:
 def statement_ids() -> tuple[str, int]:
     """The ids of the contacts one statement creates: the hex digits of their first 64
     bits, and their last 64 bits as a signed bigint to add the row's place to. In SQL:
-    `(%(high)s || to_hex(%(low)s::bigint + place))::uuid` (the bigint is negative, its
-    top bit being the variant's: to_hex writes all 16 digits of it)."""
+    `(%(high)s || to_hex(CAST(%(low)s AS bigint) + place))::uuid` (the bigint is negative,
+    its top bit being the variant's: to_hex writes all 16 digits of it)."""
     random = int.from_bytes(os.urandom(8))
     high = _milliseconds() << 16 | 0x7 << 12 | random & 0xFFF
     low = _VARIANT | random & _RANDOM_LOW  # bits 16 to 61: none of those taken above

@@ -230,7 +230,8 @@ class _RunningEvents:
         A runner that dies before the job's end commits leaves the job unfinished, and the
         one resuming it sends them (the job's progress records what the layer has had);
         one that dies between that commit and the send loses them with the `ending`, as
-        it lost the `ending` alone before, and a socket's `resume` gives them back."""
+        it lost the `ending` alone before, and a socket's `resume` gives them back. An end
+        that fails sends them at once (_job_end)."""
         self._held = (start, stop)
 
     def held_frames(self) -> list[str]:
@@ -450,20 +451,27 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "", running: _RunningEv
     """Finish the job once (the conditional update elects who sends `ending`), and give the
     account's next job its turn in the same commit: once the job shows ended, its work in
     the database is all done (a test's end, emptying the tables, raced the hand-over).
-    The `running` events held back are sent then, with the `ending` if this ends the job."""
-    with transaction.atomic():
-        Account.objects.select_for_update().get(pk=job.account_id)  # the account first, as every writer
-        finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
-            status=status, failure_reason=reason, finished_at=timezone.now()
-        )
-        PlannedCreation.objects.filter(job_id=job.pk).delete()  # its plan, in the same commit
-        if finished:
-            next_job_release(account_id=job.account_id, queue=job.queue)
-            job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
+    The `running` events held back (of rows committed already) go with the `ending` if
+    this ends the job; alone, at once, if the end fails (the database away: the job is
+    resumed later, its `ending` then); not at all if another runner ended it, which sent
+    them before its `ending` (they would come after it)."""
     held = running.held_frames() if running is not None else []
-    if finished or held:
-        ending = events.frame(events.job_ending(job)) if finished else None
-        events.publish_frames(user_id=job.user_id, frames=held, last=ending)
+    try:
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=job.account_id)  # the account first, as every writer
+            finished = BulkJob.objects.filter(pk=job.pk, status__in=BulkJob.UNFINISHED).update(
+                status=status, failure_reason=reason, finished_at=timezone.now()
+            )
+            PlannedCreation.objects.filter(job_id=job.pk).delete()  # its plan, in the same commit
+            if finished:
+                next_job_release(account_id=job.account_id, queue=job.queue)
+                job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
+    except BaseException:
+        if held:
+            events.publish_frames(user_id=job.user_id, frames=held)
+        raise
+    if finished:
+        events.publish_frames(user_id=job.user_id, frames=held, last=events.frame(events.job_ending(job)))
 
 
 def _default_owner_check(*, account_id: int, user: User, flags: BulkFlags) -> None:

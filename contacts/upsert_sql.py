@@ -145,10 +145,14 @@ _CREATED_DEFAULTS = {
     "vars": "COALESCE(jsonb_strip_nulls(r.vars), '{}')",
 }
 _CREATED_COLUMNS = ["owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROWS]
+# A created contact's id, of its statement's (contacts.ids.statement_ids) and its row's
+# place. CAST, not `::bigint`: the parameter goes into the statement as text, and
+# `-x::bigint` casts x before negating it, out of range for the lowest bigint.
+CREATED_ID = "(%(id_high)s || to_hex(CAST(%(id_low)s AS bigint) + r.pos))::uuid"
 # The contacts created from the staged rows `r` (the caller adds FROM and what it needs).
 CREATED_INSERT = (
     f"INSERT INTO {_TABLE} AS c (id, account_id, list_id, created_at, updated_at, {', '.join(_CREATED_COLUMNS)}) "
-    "SELECT (%(id_high)s || to_hex(%(id_low)s::bigint + r.pos))::uuid, %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
+    f"SELECT {CREATED_ID}, %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
     f"{', '.join(_CREATED_DEFAULTS.get(c, f'r.{c}') for c in _CREATED_COLUMNS)}"
 )
 

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pydantic_core import to_json
@@ -525,6 +525,42 @@ def test_the_last_chunks_events_and_the_ending_go_in_one_channel_layer_message(a
         [("starting", None)], [("running", 0), ("running", 1)], [("running", 2), ("running", 3), ("ending", None)]
     ]
     assert messages[2][-1]["data"] == {"uuid": str(job.pk), "created": 4, "updated": 0}
+
+
+@pytest.mark.django_db(transaction=True)  # as a worker runs it: each chunk commits
+def test_a_jobs_end_that_fails_still_sends_the_last_chunks_events_and_its_resumption_the_ending(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL trigger")
+    settings.BULK_CHUNK_SIZE = 2
+    user = factories.user_make(factories.account_make())
+    body = {"list": {"name": "L"}, "contacts": [{"email": f"p{i}@example.test"} for i in range(4)]}
+    with connection.cursor() as cursor:  # the database going away as the job ends
+        cursor.execute(
+            "CREATE FUNCTION job_end_refused() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'going away' USING ERRCODE = 'admin_shutdown'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER job_end_refused BEFORE UPDATE ON contacts_bulkjob FOR EACH ROW "
+            "WHEN (NEW.status = 'done') EXECUTE FUNCTION job_end_refused()"
+        )
+    with factories.events_subscribed(user) as channel:
+        try:
+            job = bulk_job_create(user=user, request=bulk_request_parse(body), flags=BulkFlags())
+            with pytest.raises(OperationalError, match="going away"):
+                bulk_job_process(job_id=job.pk)
+            sent = [json.loads(text) for _ in range(3) for text in factories.events_next_message(channel)["frames"]]
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TRIGGER job_end_refused ON contacts_bulkjob")
+                cursor.execute("DROP FUNCTION job_end_refused()")
+        assert [(e["event"].rsplit("_", 1)[1], e["data"].get("i")) for e in sent] == [
+            ("starting", None), *(("running", i) for i in range(4))
+        ]
+        bulk_job_process(job_id=job.pk)  # as the recovery loop's task does
+        resumed = factories.events_until_ending(channel, str(job.pk))
+    job.refresh_from_db()
+    assert job.status == BulkJob.Status.DONE
+    assert resumed[-1] == {"event": "contact_bulk_create_ending", "data": {"uuid": str(job.pk), "created": 4, "updated": 0}}
 
 
 def test_ending_counts_failed_rows_which_the_job_details(account, user, ada, grace):

@@ -257,9 +257,9 @@ def _chunks_commit(
     size = settings.BULK_CHUNK_SIZE
     for start in range(job.processed, job.total, size):
         try:
-            # The first loads the job's rows: a payload that cannot be read fails the job
-            # like a row that cannot be written.
             meanwhile = partial(_next_chunk_ahead, chunks, turns)
+            # The first chunk loads the job's rows, here: a payload that cannot be read
+            # fails the job like a row that cannot be written.
             if not _chunk_commit(job, chunks.at(start), options, running=running, turns=turns, meanwhile=meanwhile):
                 logger.info("Bulk job %s waits for a job of its account accepted before it to end", job.pk)
                 return None

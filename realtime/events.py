@@ -93,12 +93,11 @@ def publish_frames(
     size = settings.REALTIME_EVENTS_PER_MESSAGE
     sender = _sender_get()
     sent = None
-    messages = [frames[start : start + size] for start in range(0, len(frames), size)] or [[]]
+    messages = [frames[start : start + size] for start in range(0, len(frames), size)]
     if last is not None:
-        messages[-1] = [*messages[-1], last]
+        messages[-1:] = [[*(messages[-1] if messages else []), last]]
     for message in messages:
-        if message:
-            sent = sender.send(user_group(user_id), {"type": MESSAGE_TYPE, "frames": message})
+        sent = sender.send(user_group(user_id), {"type": MESSAGE_TYPE, "frames": message})
     if wait and not sender.flush():
         logger.warning("Events for user %s are still waiting for the channel layer", user_id)
     return sent

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired, Protocol, TypedDict
 
-import msgspec
+from msgspec import UNSET
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from pydantic import (
@@ -43,7 +43,7 @@ from .fields import (
 )
 from .languages import ISO_639_1
 from .normalize import linkedin_key
-from .payload import piece_packed
+from .payload import StoredPiece, stored_pieces
 
 MAX_CONTACTS = 10_000
 MAX_REPORTED_ERRORS = 1000
@@ -327,8 +327,8 @@ class BulkRequest(BaseModel):
         """The sources the contacts give, None for a contact giving none."""
         return contacts_sources(self.contacts)
 
-    def stored_pieces(self, size: int) -> list[tuple[int, bytes]]:
-        """The contacts as a payload's pieces of `size` rows: (rows, payload.piece_packed of their JSON)."""
+    def stored_pieces(self, size: int) -> list[StoredPiece]:
+        """The contacts as a payload's pieces of `size` rows (payload.stored_pieces)."""
         return contacts_stored_pieces(self.contacts, size=size)
 
 
@@ -343,7 +343,7 @@ class BulkBody(Protocol):
 
     def sources(self) -> set[str | None]: ...
 
-    def stored_pieces(self, size: int) -> list[tuple[int, bytes]]: ...
+    def stored_pieces(self, size: int) -> list[StoredPiece]: ...
 
 
 class CommonBulkRequest:
@@ -361,7 +361,7 @@ class CommonBulkRequest:
     def sources(self) -> set[str | None]:
         return self._contacts.sources()
 
-    def stored_pieces(self, size: int) -> list[tuple[int, bytes]]:
+    def stored_pieces(self, size: int) -> list[StoredPiece]:
         return self._contacts.stored_pieces(size)
 
 
@@ -430,14 +430,10 @@ def bulk_request_parse_json(raw: bytes) -> BulkBody:
         raise BodyProblems(_problems(exc)) from None
 
 
-def contacts_stored_pieces(contacts: list[dict], *, size: int) -> list[tuple[int, bytes]]:
-    """Validated contacts as a payload's pieces: JSON arrays of `size` rows (the last
-    shorter), packed, each with its number of rows (msgspec: 10,000 rows in ~5 ms, against
-    ~17 for pydantic-core's to_json, byte for byte the same JSON but for the spelling of
-    some floats' exponents)."""
-    encode = msgspec.json.encode
-    pieces = (contacts[i : i + size] for i in range(0, len(contacts), size))
-    return [(len(piece), piece_packed(encode(piece))) for piece in pieces]
+def contacts_stored_pieces(contacts: list[dict], *, size: int) -> list[StoredPiece]:
+    """Validated contacts as a payload's pieces of `size` rows (payload.stored_pieces)."""
+    columns = {f.attr: [contact.get(f.attr, UNSET) for contact in contacts] for f in CONTACT_FIELDS}
+    return stored_pieces(columns, count=len(contacts), size=size)
 
 
 def _problems(exc: ValidationError) -> list[dict]:

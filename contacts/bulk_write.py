@@ -24,13 +24,18 @@ from psycopg import adapt, pq
 from psycopg.postgres import types as postgres_types
 
 from .models import Contact
+from .staged_text import GIVEN_FIELDS
 
 COLUMNS = [f.attname for f in Contact._meta.concrete_fields]
 # What matching and applying rows read of an existing contact (upsert.py).
 MATCH_COLUMNS = ["id", "email_key", "linkedin_key", "owner_id", "list_id", "vars"]
 # Written for every updated contact; the other columns only if its rows set them.
 _ALWAYS_WRITTEN = [c for c in MATCH_COLUMNS if c != "id"] + ["updated_at"]
-SET_BY_ROWS = [c for c in COLUMNS if c not in (*MATCH_COLUMNS, "account_id", "created_at", "updated_at")]
+# The columns a row may set, in the order of the bits of the masks of the fields it gives
+# (a payload's pieces hold those masks: staged_text.py).
+SET_BY_ROWS = list(GIVEN_FIELDS)
+if set(SET_BY_ROWS) != {c for c in COLUMNS if c not in (*MATCH_COLUMNS, "account_id", "created_at", "updated_at")}:
+    raise ImproperlyConfigured("staged_text.GIVEN_FIELDS must be the contact columns rows set")
 _row_values = itemgetter(*COLUMNS)
 
 
@@ -123,6 +128,13 @@ def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
             copy.set_types([types[column] for column in columns])
             for row in rows:
                 copy.write_row(row)
+
+
+def copy_text(cursor, table: str, columns: list[str], text: bytes) -> None:
+    """COPY of rows already in COPY's text format into the table."""
+    with connection.wrap_database_errors:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            copy.write(text)
 
 
 class _JsonTextDumper(adapt.Dumper):

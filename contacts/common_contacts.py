@@ -28,7 +28,7 @@ from pydantic_core import SchemaValidator, ValidationError, core_schema
 
 from .fields import CONTACT_FIELDS, SOURCES, VARS_MAX_KEY_LENGTH, VARS_MAX_KEYS, VARS_MAX_VALUE_LENGTH
 from .languages import ISO_639_1
-from .payload import piece_packed
+from .payload import StoredPiece, stored_pieces
 
 _LABEL = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"  # no hyphen at either end or doubled (so no xn--)
 # A port of up to 4 digits, then a path, query or fragment without spaces. The host's last
@@ -105,7 +105,7 @@ _Contact = msgspec.defstruct(
     rename={f.attr: f.api for f in CONTACT_FIELDS},
     forbid_unknown_fields=True,
 )
-_Row = msgspec.defstruct("_Row", [(f.attr, object, UNSET) for f in CONTACT_FIELDS], omit_defaults=True)
+_ATTRS = [f.attr for f in CONTACT_FIELDS]
 _CONTACTS = msgspec.json.Decoder(list[_Contact])
 
 
@@ -165,11 +165,12 @@ class CommonContacts:
     def sources(self) -> set[str | None]:
         return {None if c.source is UNSET else c.source for c in self._contacts}
 
-    def stored_pieces(self, size: int) -> list[tuple[int, bytes]]:
+    def stored_pieces(self, size: int) -> list[StoredPiece]:
         """As bulk_input.contacts_stored_pieces, byte for byte."""
-        rows = [_Row(*astuple(contact)) for contact in self._contacts]
-        encode = msgspec.json.encode
-        return [(len(rows[i : i + size]), piece_packed(encode(rows[i : i + size]))) for i in range(0, len(rows), size)]
+        if not self._contacts:
+            return []
+        columns = dict(zip(_ATTRS, zip(*map(astuple, self._contacts))))
+        return stored_pieces(columns, count=len(self._contacts), size=size)
 
 
 def common_contacts(raw: bytes) -> CommonContacts | None:
@@ -212,10 +213,9 @@ def _all_common(contacts: list) -> bool:
 
 
 def _values_parsed(contacts: list, attr: str, parse: Callable[[str], object]) -> bool:
-    """Parse the field's distinct values (False if one does not parse); those that msgspec
-    would not write back as they came (a date-time with an offset or a fraction of a
-    second, a language in capitals) become what the full check makes of them, so that the
-    stored rows are the same."""
+    """Parse the field's distinct values (False if one does not parse); those whose parsed
+    value is not what came (a date-time, a language in capitals) become it, as the full
+    check makes them, so that the stored rows are the same."""
     value_of = attrgetter(attr)
     rewritten = {}
     for value in {value for value in map(value_of, contacts) if value.__class__ is str}:
@@ -223,7 +223,7 @@ def _values_parsed(contacts: list, attr: str, parse: Callable[[str], object]) ->
             parsed = parse(value)
         except (ValueError, OverflowError):
             return False
-        if msgspec.json.encode(parsed)[1:-1] != value.encode():
+        if parsed != value:
             rewritten[value] = parsed
     if rewritten:
         for contact in contacts:

@@ -1,11 +1,11 @@
 """A job's stored rows made ready to apply, a piece at a time, as the job reaches them."""
 
+from bisect import bisect_left
 from collections.abc import Callable
-from datetime import datetime
+from functools import partial
 
-from .chunk_apply import Chunk
+from .chunk_apply import Chunk, StagedPiece
 from .payload import StoredRows
-from .upsert import row_with_keys
 
 
 class JobRows:
@@ -38,16 +38,22 @@ class JobRows:
             found += self._loaded[index][max(start - first, 0) : stop - first]
         return found
 
+    def staged(self, start: int, stop: int) -> StagedPiece | None:
+        """Rows [start, stop) as the text of the piece they are, if they are one whole piece
+        whose text can be copied as it is."""
+        index = bisect_left(self._starts, start)
+        if index == len(self._starts) or self._starts[index] != start or self._stored.counts[index] != stop - start:
+            return None
+        found = self._stored.text(index)
+        return None if found is None else StagedPiece(text=found[0], count=stop - start, facts=found[1])
+
     def _piece_loaded(self, index: int) -> list[dict]:
         owners = self._stored.owners
-        loaded = []
-        for row in self._stored.piece(index):
+        rows = self._stored.piece(index)
+        for row in rows:
             if "owner" in row:
                 row["owner_id"] = owners[row.pop("owner").lower()]
-            if "collected_at" in row:
-                row["collected_at"] = datetime.fromisoformat(row["collected_at"])
-            loaded.append(row_with_keys(row))
-        return loaded
+        return rows
 
 
 class JobChunks:
@@ -98,4 +104,7 @@ class JobChunks:
     def _chunk_at(self, start: int) -> Chunk:
         if self._rows is None:
             self._rows = self._load()
-        return Chunk(self._rows.rows(start, start + self._size), start=start)
+        stop = min(start + self._size, self._rows.total)
+        if (staged := self._rows.staged(start, stop)) is not None:
+            return Chunk(staged=staged, start=start, load=partial(self._rows.rows, start, stop))
+        return Chunk(self._rows.rows(start, stop), start=start)

@@ -326,7 +326,7 @@ def _chunk_commit(
             return False
         outcome = chunk_rows_apply(chunk, options=options, budget=CreationBudget(job), meanwhile=meanwhile)
         connect_usage_add(user_id=job.user_id, count=outcome.connect_created)
-        job.processed = start + len(chunk.rows)
+        job.processed = start + chunk.count
         job.created += outcome.created
         job.updated += outcome.updated
         job.failed += len(outcome.errors)

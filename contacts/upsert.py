@@ -6,7 +6,8 @@ A contact here is a plain dict of model attribute names to values (cheaper than 
 instances by an order of magnitude at 10,000 rows); its `vars` may still be the JSON text
 the database returned, decoded only if a row changes them. A row is a dict of the
 attributes it sets, plus the `email_key` and `linkedin_key` of the email and LinkedIn URL
-it has, computed once when the job's rows are loaded (`row_with_keys`).
+it has, computed once: where the body is validated (staged_text.py), or when the rows of a
+job stored before are loaded (`row_with_keys`).
 """
 
 import uuid

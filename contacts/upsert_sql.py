@@ -23,16 +23,17 @@ from functools import cache
 from django.db import connection
 from msgspec.json import encode as json_encode
 
-from .bulk_write import SET_BY_ROWS, copy_rows, given_mask
+from .bulk_write import SET_BY_ROWS, copy_rows, copy_text, given_mask
 from .fields import DEFAULT_LANGUAGE
 from .ids import statement_ids
 from .models import Contact
+from .staged_text import TEXT_COLUMNS
 from .upsert import UpsertOptions
 
 _TABLE = Contact._meta.db_table
 # What a row holds: its place in the chunk, the mask of the SET_BY_ROWS fields it gives
-# (bit i for SET_BY_ROWS[i]), then the values.
-_ROW_COLUMNS = ["pos", "given", "owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROWS]
+# (bit i for SET_BY_ROWS[i]), then the values; a payload's pieces are text in these columns.
+_ROW_COLUMNS = list(TEXT_COLUMNS)
 _KEYED_BY = {"email_key": "email", "linkedin_key": "linkedin_url"}
 
 
@@ -49,8 +50,9 @@ def chunk_copy_values(rows: list[dict]) -> Iterator[tuple]:
     return (_row_values(pos, row) for pos, row in enumerate(rows))
 
 
-def chunk_copy(cursor, copy_values: Iterable[tuple]) -> None:
-    """Copy the rows (chunk_copy_values) into the chunk's temporary table."""
+def chunk_copy(cursor, copy_values: Iterable[tuple] | bytes) -> None:
+    """Copy the rows (chunk_copy_values, or a payload piece's text) into the chunk's
+    temporary table."""
     rows, matches = _staging_tables()
     # Made once per database session (the rows' table named after its columns, which a
     # migration may change under a long-lived connection), emptied by each chunk's commit:
@@ -65,7 +67,10 @@ def chunk_copy(cursor, copy_values: Iterable[tuple]) -> None:
         f"CREATE TEMP TABLE IF NOT EXISTS {matches} (pos integer, source text, contact_id uuid, conflict boolean) "
         "ON COMMIT DELETE ROWS"
     )
-    copy_rows(cursor, rows, _ROW_COLUMNS, copy_values)
+    if isinstance(copy_values, bytes):
+        copy_text(cursor, rows, _ROW_COLUMNS, copy_values)
+    else:
+        copy_rows(cursor, rows, _ROW_COLUMNS, copy_values)
 
 
 def chunk_match(cursor, options: UpsertOptions) -> tuple[int, int] | None:

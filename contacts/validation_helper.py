@@ -44,6 +44,8 @@ from .bulk_input import (
     contacts_stored_pieces,
 )
 from .common_contacts import CommonList, common_contacts
+from .payload import StoredPiece
+from .staged_text import PieceFacts
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +82,7 @@ class _Half(msgspec.Struct, array_like=True):
 
     ticket: int  # the half's own, as sent: an answer is never taken for another half's
     count: int
-    pieces: list[tuple[int, bytes]]
+    pieces: list[tuple[int, bytes, PieceFacts]]
     owner_refs: list[tuple[int, str]]
     sources: list[str | None]
 
@@ -89,7 +91,7 @@ class HalvesBulkRequest:
     """A body validated in halves: the first as a whole body is, the second as the helper's
     answer. Read by the service as a BulkRequest is (bulk_input.BulkBody)."""
 
-    def __init__(self, first: BulkBody, first_pieces: list[tuple[int, bytes]], second: _Half, *, size: int):
+    def __init__(self, first: BulkBody, first_pieces: list[StoredPiece], second: _Half, *, size: int):
         self.list = first.list
         self.total = first.total + second.count
         self._first, self._first_pieces, self._second, self._size = first, first_pieces, second, size
@@ -100,7 +102,7 @@ class HalvesBulkRequest:
     def sources(self) -> set[str | None]:
         return self._first.sources() | set(self._second.sources)
 
-    def stored_pieces(self, size: int) -> list[tuple[int, bytes]]:
+    def stored_pieces(self, size: int) -> list[StoredPiece]:
         if size != self._size:
             raise ValueError(f"validated in pieces of {self._size} rows, not {size}")
         return self._first_pieces + [tuple(piece) for piece in self._second.pieces]

@@ -10,12 +10,14 @@ import pytest
 from django.db import OperationalError, connection
 from hypothesis import given, settings as hypothesis_settings
 from hypothesis import strategies as st
+from msgspec import UNSET
 from pydantic_core import to_json
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.job_rows import JobChunks, JobRows
 from contacts.models import BulkJob, Contact
-from contacts.payload import payload_pack
+from contacts.fields import CONTACT_FIELDS
+from contacts.payload import payload_of_packed, payload_pack, stored_pieces
 from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from tests import factories
 
@@ -96,6 +98,21 @@ def test_a_jobs_rows_are_loaded_once_at_its_first_chunk_and_the_one_before_kept_
     assert kept() is not None  # freed while the database writes the next, not on the way to it
     chunks.prepare_next()
     assert kept() is None and chunks.upcoming.rows == [_loaded(_rows(5)[4])] and loads == [1]
+
+
+def test_a_chunk_that_is_a_whole_piece_naming_no_owner_is_copied_as_its_text_and_any_other_from_its_rows():
+    rows = [{"email": f"p{i}@example.test", **({"owner": "Boss@example.test"} if i >= 4 else {})} for i in range(6)]
+    columns = {f.attr: [row.get(f.attr, UNSET) for row in rows] for f in CONTACT_FIELDS}
+    payload = payload_of_packed(pieces=stored_pieces(columns, count=6, size=2), owners={"boss@example.test": 7})
+    loaded = [{"email": f"p{i}@example.test", "email_key": f"p{i}@example.test", **({"owner_id": 7} if i >= 4 else {})} for i in range(6)]
+
+    in_pieces = JobChunks(lambda: JobRows(payload), size=2)
+    chunks = [in_pieces.at(start) for start in (0, 2, 4)]
+    across_pieces = JobChunks(lambda: JobRows(payload), size=3).at(0)
+
+    assert [isinstance(chunk.copy_values, bytes) for chunk in chunks] == [True, True, False]
+    assert [row for chunk in chunks for row in chunk.rows] == loaded  # read from the text when needed
+    assert not isinstance(across_pieces.copy_values, bytes) and across_pieces.rows == loaded[:3]
 
 
 def _job(count: int):

@@ -26,8 +26,7 @@ class JobRows:
 
     def rows(self, start: int, stop: int) -> list[dict]:
         """Rows [start, stop) of the job."""
-        for index in [i for i in self._loaded if self._starts[i] + self._stored.counts[i] <= start]:
-            del self._loaded[index]
+        self._forget_before(start)
         found = []
         for index, first in enumerate(self._starts):
             count = self._stored.counts[index]
@@ -41,11 +40,16 @@ class JobRows:
     def staged(self, start: int, stop: int) -> StagedPiece | None:
         """Rows [start, stop) as the text of the piece they are, if they are one whole piece
         whose text can be copied as it is."""
+        self._forget_before(start)
         index = bisect_left(self._starts, start)
         if index == len(self._starts) or self._starts[index] != start or self._stored.counts[index] != stop - start:
             return None
         found = self._stored.text(index)
         return None if found is None else StagedPiece(text=found[0], count=stop - start, facts=found[1])
+
+    def _forget_before(self, start: int) -> None:
+        for index in [i for i in self._loaded if self._starts[i] + self._stored.counts[i] <= start]:
+            del self._loaded[index]
 
     def _piece_loaded(self, index: int) -> list[dict]:
         owners = self._stored.owners

@@ -34,7 +34,7 @@ _PIECED = b"\x00"
 _CODEC = "lz4"
 _DECOMPRESS = {"lz4": lz4.frame.decompress, "zlib": zlib.decompress}
 
-# A piece as stored: its number of rows, its packed text (piece_packed), its facts.
+# A piece as stored: its number of rows, its text packed, its facts.
 StoredPiece = tuple[int, bytes, PieceFacts]
 
 
@@ -45,11 +45,11 @@ def stored_pieces(columns: dict[str, Sequence], *, count: int, size: int) -> lis
     for start in range(0, count, size):
         rows = min(size, count - start)
         text, facts = piece_text({name: values[start : start + rows] for name, values in columns.items()}, rows)
-        pieces.append((rows, piece_packed(text), facts))
+        pieces.append((rows, _packed(text), facts))
     return pieces
 
 
-def piece_packed(data: bytes) -> bytes:
+def _packed(data: bytes) -> bytes:
     """A piece's text as stored."""
     # A checksum of each piece's content, as zlib's had: a damaged payload fails its job
     # rather than apply other rows than those accepted.
@@ -58,18 +58,9 @@ def piece_packed(data: bytes) -> bytes:
 
 def payload_of_packed(*, pieces: list[StoredPiece], owners: dict[str, int]) -> bytes:
     """The payload of pieces already packed."""
-    header = msgspec.json.encode(
-        {"owners": owners, "columns": TEXT_COLUMNS, "pieces": [[count, len(data), facts] for count, data, facts in pieces], "codec": _CODEC}
-    )
+    listed = [[count, len(data), facts] for count, data, facts in pieces]
+    header = msgspec.json.encode({"owners": owners, "columns": TEXT_COLUMNS, "pieces": listed, "codec": _CODEC})
     return b"".join([_STAGED, len(header).to_bytes(4, "big"), header, *(data for _, data, _ in pieces)])
-
-
-def payload_pack(*, pieces: list[tuple[int, bytes]], owners: dict[str, int]) -> bytes:
-    """A payload as stored before pieces were text, of `pieces` each (its number of rows,
-    its rows as a JSON array)."""
-    packed = [(count, piece_packed(rows)) for count, rows in pieces]
-    header = json.dumps({"owners": owners, "pieces": [[count, len(data)] for count, data in packed], "codec": _CODEC})
-    return b"".join([_PIECED, len(header).to_bytes(4, "big"), header.encode(), *(data for _, data in packed)])
 
 
 class StoredRows:
@@ -100,7 +91,7 @@ class StoredRows:
                 self._texts.append(None)
                 continue
             self._pieces.append(partial(_text_rows, decompress, packed, columns))
-            facts = PieceFacts(*facts[0])
+            facts = msgspec.convert(facts[0], PieceFacts)
             copyable = tuple(columns) == TEXT_COLUMNS and not facts.owners
             self._texts.append(partial(_text, decompress, packed, facts) if copyable else None)
 

@@ -30,7 +30,7 @@ from .creation_plan import creation_plan
 from .job_order import earlier_job_unfinished, earlier_jobs_unfinished, next_job_release
 from .planned_creations import planned_creations_store
 from .job_payload import job_payload, job_payload_store
-from .payload import payload_of_packed
+from .payload import StoredPiece, payload_of_packed
 from .problems import problems_gathered
 from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_live
 from .chunk_apply import Chunk, chunk_rows_apply
@@ -91,7 +91,7 @@ def bulk_job_create(
 
 def _job_stored(
     *, account_id: int, user: User, request: BulkBody, flags: BulkFlags, request_key: RequestKey | None,
-    list_id, owners: dict[str, int], pieces: list[tuple[int, bytes]], payload: bytes,
+    list_id, owners: dict[str, int], pieces: list[StoredPiece], payload: bytes,
 ) -> BulkJob:
     """Check what may have changed before the account's lock, reserve the quota, and store
     the job and its task (the caller holds the lock)."""

@@ -15,7 +15,7 @@ once), row by row where they must (a column mixing given and absent fields). Dja
 the validation helper process imports it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import repeat
 from operator import itemgetter
@@ -24,7 +24,7 @@ import msgspec
 from msgspec import UNSET
 
 from .fields import CONTACT_FIELDS
-from .normalize import email_key, linkedin_key
+from .normalize import email_key, email_keys_of_plain, linkedin_key, linkedin_keys_of_plain
 
 # The fields a row gives or leaves out, told apart by its mask; an owner and `vars` are
 # never null, so an absent one is a null.
@@ -50,13 +50,34 @@ class PieceFacts(msgspec.Struct, array_like=True, frozen=True):
 
 def piece_text(columns: dict[str, Sequence], count: int) -> tuple[bytes, PieceFacts]:
     """The text of `count` rows given as columns (each field's values in row order by model
-    attribute, UNSET where a row leaves the field out; `collected_at` parsed), and its facts."""
+    attribute, UNSET where a row leaves the field out; `collected_at` as datetimes), and its
+    facts."""
+    if count > len(_PLACES):
+        raise ValueError(f"a piece holds at most {len(_PLACES)} rows")
+    texts, given, uniform = _fields_text(columns, count)
+    texts["pos"], texts["given"] = _PLACES[:count], given
+    emails = _keys(columns["email"], email_key, email_keys_of_plain)
+    linkedins = _keys(columns["linkedin_url"], linkedin_key, linkedin_keys_of_plain)
+    texts["email_key"], texts["linkedin_key"] = _text(emails), _text(linkedins)
+    owners = columns["owner"]
+    named = owners.count(UNSET) != count
+    texts["owner_id"] = _text(owners) if named else [_NULL] * count
+    texts["vars"], vars_given, vars_null = _vars(columns["vars"], count)
+    shape = None
+    if uniform and not named and vars_given in (0, count) and not vars_null and all(emails):
+        shape = _shape(int(given[0]) if count else 0, vars_given=bool(vars_given))
+    facts = PieceFacts(distinct=_distinct(emails) and _distinct(linkedins), owners=named, shape=shape)
+    lines = map("\t".join, zip(*(texts[column] for column in TEXT_COLUMNS), strict=True))
+    return ("\n".join(lines) + "\n").encode() if count else b"", facts
+
+
+def _fields_text(columns: dict[str, Sequence], count: int) -> tuple[dict[str, Sequence[str]], list[str], bool]:
+    """The GIVEN_FIELDS columns as COPY text, each row's mask as text, and whether every
+    row gives the same fields."""
     texts: dict[str, Sequence[str]] = {}
     base, masks, uniform = 0, None, True
     for bit, name in enumerate(GIVEN_FIELDS):
-        values = columns[name]
-        if name == "collected_at":
-            values = _dates_stored(values)
+        values = _dates_stored(columns[name]) if name == "collected_at" else columns[name]
         text = _all_text(values)
         if text is None:  # nulls, or fields left out
             given = [value is not UNSET for value in values]
@@ -72,24 +93,14 @@ def piece_text(columns: dict[str, Sequence], count: int) -> tuple[bytes, PieceFa
         elif count:
             base |= 1 << bit
         texts[name] = text
-    texts["pos"] = _PLACES[:count]
-    texts["given"] = [str(base)] * count if masks is None else [str(mask | base) for mask in masks]
-    emails = _keys(columns["email"], _email_keys)
-    linkedins = _keys(columns["linkedin_url"], _linkedin_keys)
-    texts["email_key"], texts["linkedin_key"] = _text(emails), _text(linkedins)
-    owners = columns["owner"]
-    named = owners.count(UNSET) != count
-    texts["owner_id"] = _text(owners) if named else [_NULL] * count
-    vars_text, vars_given, vars_null = _vars(columns["vars"], count)
-    texts["vars"] = vars_text
-    shape = None
-    if uniform and not named and vars_given in (0, count) and not vars_null and all(emails):
-        given = [name for bit, name in enumerate(GIVEN_FIELDS) if base >> bit & 1]
-        keys = ["email_key", *(["linkedin_key"] if "linkedin_url" in given else [])]
-        shape = tuple(sorted([*given, *keys, *(["vars"] if vars_given else [])]))
-    facts = PieceFacts(distinct=_distinct(emails) and _distinct(linkedins), owners=named, shape=shape)
-    lines = map("\t".join, zip(*(texts[column] for column in TEXT_COLUMNS)))
-    return ("\n".join(lines) + "\n").encode() if count else b"", facts
+    return texts, [str(base)] * count if masks is None else [str(mask | base) for mask in masks], uniform
+
+
+def _shape(given: int, *, vars_given: bool) -> tuple[str, ...]:
+    """The fields of a row of this mask (with `vars`, or not), with its keys."""
+    fields = [name for bit, name in enumerate(GIVEN_FIELDS) if given >> bit & 1]
+    keys = ["email_key", *(["linkedin_key"] if "linkedin_url" in fields else [])]
+    return tuple(sorted([*fields, *keys, *(["vars"] if vars_given else [])]))
 
 
 def piece_rows(text: bytes, columns: Sequence[str]) -> list[dict]:
@@ -99,7 +110,7 @@ def piece_rows(text: bytes, columns: Sequence[str]) -> list[dict]:
     lines = text.decode().split("\n")[:-1]
     if not lines:
         return []
-    read = dict(zip(columns, map(_read, zip(*(line.split("\t") for line in lines)))))
+    read = dict(zip(columns, map(_read, zip(*(line.split("\t") for line in lines), strict=True)), strict=True))
     dates = {value: datetime.fromisoformat(value) for value in set(read["collected_at"]) if value is not None}
     read["collected_at"] = [dates.get(value) for value in read["collected_at"]]
     given_vars = [value for value in read["vars"] if value is not None]
@@ -193,47 +204,24 @@ def _unescaped(value: str) -> str | None:
 def _dates_stored(values: Sequence) -> list:
     """collected_at as text: each distinct instant in ISO 8601 with its offset, which
     PostgreSQL reads whatever its session's time zone."""
-    stored = {value: value.isoformat() if isinstance(value, datetime) else value for value in set(values)}
+    stored = {UNSET: UNSET}
+    for value in set(values) - {UNSET}:
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise TypeError(f"collected_at must be a datetime with a time zone, not {value!r}")
+        stored[value] = value.isoformat()
     return list(map(stored.__getitem__, values))
 
 
-def _keys(values: Sequence, batch) -> list[str | None]:
-    """The keys of the values given (None for one absent or null), by `batch` when it can
-    compute them all at once."""
-    if (joined := _joined_plain(values)) is not None and (keys := batch(joined, len(values))) is not None:
-        return keys
-    key = email_key if batch is _email_keys else linkedin_key
-    return [None if value is UNSET else key(value) for value in values]
-
-
-def _joined_plain(values: Sequence) -> str | None:
-    """The values joined by newlines, if they are all ASCII strings without whitespace:
-    where a key's per-value rules give the same as rules applied to all of them at once."""
+def _keys(values: Sequence, key: Callable[[str | None], str | None], of_plain) -> list[str | None]:
+    """The keys of the values given (None for one absent or null): by `of_plain` for a
+    column of plain values (normalize.py), else one by one."""
     try:
         joined = "\n".join(values)
-    except TypeError:
-        return None
-    if not joined.isascii() or any(space in joined for space in (" ", "\t", "\r", "\x0b", "\x0c")):
-        return None
-    return joined if joined.count("\n") == len(values) - 1 else None
-
-
-def _email_keys(joined: str, count: int) -> list[str]:
-    return joined.lower().split("\n") if count else []
-
-
-def _linkedin_keys(joined: str, count: int) -> list[str] | None:
-    """normalize.linkedin_key of each URL, for URLs all of the form http(s)://host/path in
-    lowercase, with no query, fragment or user info (else None: one by one)."""
-    if not count or "?" in joined or "#" in joined or "@" in joined or joined != joined.lower():
-        return None
-    lines = "\n" + joined + "\n"
-    if lines.count("\nhttps://") + lines.count("\nhttp://") != count:
-        return None
-    lines = lines.replace("\nhttps://", "\n").replace("\nhttp://", "\n")
-    while "/\n" in lines:  # trailing slashes, one a turn
-        lines = lines.replace("/\n", "\n")
-    return lines[1:-1].split("\n")
+    except TypeError:  # nulls, or fields left out
+        joined = None
+    if joined is not None and (keys := of_plain(joined, len(values))) is not None:
+        return keys
+    return [None if value is UNSET else key(value) for value in values]
 
 
 def _vars(values: Sequence, count: int) -> tuple[list[str], int, bool]:

@@ -1,6 +1,7 @@
 """A chunk's sequential upsert done by PostgreSQL itself, in a constant number of statements.
 
-The rows go to a temporary table by binary COPY; PostgreSQL matches them, updates the
+The rows go to a temporary table by COPY (a payload piece's text as it is, or the rows'
+tuples in binary); PostgreSQL matches them, updates the
 contacts they match and inserts the others, so no contact travels to Python and back.
 This equals processing the rows one by one (upsert.py) only for a chunk that is *plain*:
   (a) no two rows carry the same email key, nor the same LinkedIn key;

@@ -45,7 +45,6 @@ from .bulk_input import (
 )
 from .common_contacts import CommonList, common_contacts
 from .payload import StoredPiece
-from .staged_text import PieceFacts
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +81,7 @@ class _Half(msgspec.Struct, array_like=True):
 
     ticket: int  # the half's own, as sent: an answer is never taken for another half's
     count: int
-    pieces: list[tuple[int, bytes, PieceFacts]]
+    pieces: list[StoredPiece]
     owner_refs: list[tuple[int, str]]
     sources: list[str | None]
 

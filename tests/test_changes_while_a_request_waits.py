@@ -11,7 +11,6 @@ from django.db import transaction
 from accounts.models import Account, User
 from contacts.bulk_input import BodyProblems, bulk_request_parse
 from contacts.models import BulkJob
-from contacts.payload import payload_pack
 from lists.models import ContactList
 from contacts.services import BulkFlags, bulk_job_create
 from quotas.services import user_quota_lock
@@ -154,7 +153,7 @@ def test_a_list_deleted_while_a_request_stores_its_job_waits_and_is_refused_as_p
             )
             wait_for(a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
             BulkJob.objects.create(
-                account=account, user=user, list=named, payload=payload_pack(pieces=[], owners={}), total=1
+                account=account, user=user, list=named, payload=factories.payload_of_json(pieces=[], owners={}), total=1
             )
         response = deleting.result(timeout=EVENT_TIMEOUT)
 
@@ -190,7 +189,7 @@ def test_the_delete_selected_action_racing_a_request_waits_and_is_refused_as_pro
             wait_for(a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
             BulkJob.objects.create(
                 account=account, user=factories.user_make(account), list=named,
-                payload=payload_pack(pieces=[], owners={}), total=1,
+                payload=factories.payload_of_json(pieces=[], owners={}), total=1,
             )
         page = deleting.result(timeout=EVENT_TIMEOUT).content.decode()
 

@@ -15,7 +15,6 @@ from rest_framework.test import APIClient
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
-from contacts.payload import payload_pack
 from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from lists.models import ContactList
 from tests import factories
@@ -594,7 +593,7 @@ def test_a_job_that_fails_for_a_reason_of_its_own_ends_failed_with_its_reason(ac
     # Rows naming an owner that is no user (a deletion cannot do this since jobs record the
     # owners they name): the database refuses the contact (contacts migration 0018).
     rows = to_json([{"email": "a@example.test", "owner": "gone@example.test"}])
-    BulkJob.objects.filter(pk=job.pk).update(payload=payload_pack(pieces=[(1, rows)], owners={"gone@example.test": 10**9}))
+    BulkJob.objects.filter(pk=job.pk).update(payload=factories.payload_of_json(pieces=[(1, rows)], owners={"gone@example.test": 10**9}))
 
     with factories.events_subscribed(user) as channel:
         bulk_job_process(job_id=job.pk)

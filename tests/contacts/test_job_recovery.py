@@ -21,7 +21,6 @@ from django_tasks_db.models import DBTaskResult
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob, Contact
-from contacts.payload import payload_pack
 from contacts.services import BulkFlags, _database_away, bulk_job_create, bulk_job_process, bulk_jobs_recover
 from realtime.events import ENDING, RUNNING
 from tests import factories
@@ -130,7 +129,7 @@ def test_a_database_error_of_the_jobs_own_fails_it_rather_than_resuming_it_forev
     # A row stored before LinkedIn keys were limited: its key is too long for the unique
     # index (varied characters, which PostgreSQL cannot compress under the limit).
     too_long = "https://www.linkedin.com/in/" + "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1500))
-    BulkJob.objects.filter(pk=job.pk).update(payload=payload_pack(pieces=[(1, to_json([{"linkedin_url": too_long}]))], owners={}))
+    BulkJob.objects.filter(pk=job.pk).update(payload=factories.payload_of_json(pieces=[(1, to_json([{"linkedin_url": too_long}]))], owners={}))
 
     bulk_job_process(job_id=job.pk)  # no error: the job ends
 

@@ -17,7 +17,7 @@ from contacts.bulk_input import bulk_request_parse
 from contacts.job_rows import JobChunks, JobRows
 from contacts.models import BulkJob, Contact
 from contacts.fields import CONTACT_FIELDS
-from contacts.payload import payload_of_packed, payload_pack, stored_pieces
+from contacts.payload import payload_of_packed, stored_pieces
 from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from tests import factories
 
@@ -29,7 +29,7 @@ def _rows(count: int) -> list[dict]:
 
 def _pieced(rows: list[dict], size: int) -> bytes:
     pieces = [(len(rows[i : i + size]), to_json(rows[i : i + size])) for i in range(0, len(rows), size)]
-    return payload_pack(pieces=pieces, owners={"boss@example.test": 7})
+    return factories.payload_of_json(pieces=pieces, owners={"boss@example.test": 7})
 
 
 def _loaded(row: dict) -> dict:
@@ -144,7 +144,7 @@ def test_a_next_chunk_that_cannot_be_loaded_fails_the_job_after_the_chunk_before
     settings.BULK_CHUNK_SIZE = 2
     account, job = _job(4)
     good = [{"email": f"c{i}@example.test"} for i in range(2)]
-    broken = payload_pack(pieces=[(2, to_json(good)), (2, b"[{not json")], owners={})
+    broken = factories.payload_of_json(pieces=[(2, to_json(good)), (2, b"[{not json")], owners={})
     BulkJob.objects.filter(pk=job.pk).update(payload=broken)
 
     bulk_job_process(job_id=job.pk)

@@ -94,10 +94,6 @@ def _language_stored(value: str) -> str:
         raise ValueError(value)
     return value.lower()
 
-
-# The fields whose values are parsed into what is stored, once per distinct value.
-_PARSED: dict[str, Callable[[str], object]] = {"datetime": collected_at_parsed, "language": _language_stored}
-
 # A contact as sent (API names), and as stored (model attributes; absent fields left out).
 _Contact = msgspec.defstruct(
     "_Contact",
@@ -130,7 +126,6 @@ def _all_of_form(pattern: str):
 
 
 _CHECKED = [(attrgetter(f.attr), _all_of_form(_PATTERNS[f.kind])) for f in CONTACT_FIELDS if f.kind in _PATTERNS]
-_PARSED_FIELDS = [(f.attr, _PARSED[f.kind]) for f in CONTACT_FIELDS if f.kind in _PARSED]
 _email, _linkedin_url = attrgetter("email"), attrgetter("linkedin_url")
 
 
@@ -152,8 +147,9 @@ _BODY = msgspec.json.Decoder(_Body)
 class CommonContacts:
     """Contacts validated here, read as bulk_input reads a validated body's contacts."""
 
-    def __init__(self, contacts: list):
+    def __init__(self, contacts: list, *, dates: dict[str, datetime]):
         self._contacts = contacts
+        self._dates = dates  # each distinct collectedAt, parsed
 
     def __len__(self) -> int:
         return len(self._contacts)
@@ -170,22 +166,26 @@ class CommonContacts:
         if not self._contacts:
             return []
         columns = dict(zip(_ATTRS, zip(*map(astuple, self._contacts))))
+        dates = columns["collected_at"]
+        columns["collected_at"] = list(map(self._dates.get, dates, dates))
         return stored_pieces(columns, count=len(self._contacts), size=size)
 
 
 def common_contacts(raw: bytes) -> CommonContacts | None:
     """The JSON array of contacts `raw`, if every contact is of the common form and valid."""
     contacts = _decoded(_CONTACTS, raw)
-    return CommonContacts(contacts) if contacts is not None and _all_common(contacts) else None
+    parsed = _all_common(contacts) if contacts is not None else None
+    return CommonContacts(contacts, dates=parsed) if parsed is not None else None
 
 
 def common_body(raw: bytes) -> tuple[dict, CommonContacts] | None:
     """A bulk body's list (its values, for the caller to validate) and its contacts, if they
     are all of the common form and valid."""
     body = _decoded(_BODY, raw)
-    if body is None or not _all_common(body.contacts):
+    parsed = _all_common(body.contacts) if body is not None else None
+    if parsed is None:
         return None
-    return msgspec.to_builtins(body.list), CommonContacts(body.contacts)
+    return msgspec.to_builtins(body.list), CommonContacts(body.contacts, dates=parsed)
 
 
 def _decoded(decoder: msgspec.json.Decoder, raw: bytes):
@@ -198,36 +198,39 @@ def _decoded(decoder: msgspec.json.Decoder, raw: bytes):
         return None
 
 
-def _all_common(contacts: list) -> bool:
-    """Whether each contact has a key and its checked values are of their common form;
-    parses the date-times and languages on the way, as the full checks do."""
+def _all_common(contacts: list) -> dict[str, datetime] | None:
+    """Whether each contact has a key and its checked values are of their common form (if
+    not, None); parses the date-times and languages on the way, as the full checks do, and
+    returns each distinct date-time's instant."""
     for email, linkedin_url in zip(map(_email, contacts), map(_linkedin_url, contacts)):
         if email.__class__ is not str and linkedin_url.__class__ is not str:
-            return False  # no email nor LinkedIn URL: the full check names the problem
+            return None  # no email nor LinkedIn URL: the full check names the problem
     for value_of, all_of_form in _CHECKED:
         values = [value for value in map(value_of, contacts) if value.__class__ is str]
         joined = "\n".join(values)
         if values and (joined.count("\n") != len(values) - 1 or not all_of_form(joined)):
-            return False
-    return all(_values_parsed(contacts, attr, parse) for attr, parse in _PARSED_FIELDS)
+            return None
+    if _values_parsed(contacts, "language", _language_stored) is None:
+        return None
+    return _values_parsed(contacts, "collected_at", collected_at_parsed)
 
 
-def _values_parsed(contacts: list, attr: str, parse: Callable[[str], object]) -> bool:
-    """Parse the field's distinct values (False if one does not parse); those whose parsed
-    value is not what came (a date-time, a language in capitals) become it, as the full
-    check makes them, so that the stored rows are the same."""
+def _values_parsed(contacts: list, attr: str, parse: Callable[[str], object]) -> dict | None:
+    """The field's distinct values parsed (None if one does not parse); text that parses to
+    other text (a language in capitals) becomes it, as the full check makes it, so that the
+    stored rows are the same."""
     value_of = attrgetter(attr)
-    rewritten = {}
+    found, rewritten = {}, {}
     for value in {value for value in map(value_of, contacts) if value.__class__ is str}:
         try:
-            parsed = parse(value)
+            found[value] = parsed = parse(value)
         except (ValueError, OverflowError):
-            return False
-        if parsed != value:
+            return None
+        if parsed.__class__ is str and parsed != value:
             rewritten[value] = parsed
     if rewritten:
         for contact in contacts:
             value = value_of(contact)
             if value.__class__ is str and value in rewritten:
                 setattr(contact, attr, rewritten[value])
-    return True
+    return found

@@ -3,7 +3,7 @@
 A piece is made once, where the body is validated, and copied as it is by the worker: the
 worker then spends no Python per row on a chunk (decoding JSON rows, computing their keys
 and `COPY` tuples took it ~16 ms per 2,500 rows, and psycopg ~7 more to send the tuples;
-the text costs the validation ~5 ms per 5,000 rows more than JSON did). Its lines are the
+the text costs the validation ~6-9 ms per 5,000 rows more than JSON did). Its lines are the
 staged rows' columns (TEXT_COLUMNS) in `COPY`'s text format: a row's place in its piece,
 the mask of the fields it gives (bit i for GIVEN_FIELDS[i]), its owner, its keys, its
 `vars` as JSON, then the fields. A piece whose rows name an owner holds the owner's email
@@ -117,16 +117,20 @@ def piece_rows(text: bytes, columns: Sequence[str]) -> list[dict]:
     if given_vars:  # all at once: one decoding
         decoded = iter(msgspec.json.decode("[" + ",".join(given_vars) + "]"))
         read["vars"] = [None if value is None else next(decoded) for value in read["vars"]]
-    given_fields = columns[6:]  # by bit of the mask
-    order = [*given_fields, "owner", "vars", "email_key", "linkedin_key"]
     read["owner"] = read["owner_id"]
+    return _rows_made(read, len(lines), given_fields=columns[6:])
+
+
+def _rows_made(read: dict[str, Sequence], count: int, *, given_fields: Sequence[str]) -> list[dict]:
+    """The rows of columns read back (`given_fields`: the fields by bit of the mask)."""
     owners, vars_ = read["owner"].count(None), read["vars"].count(None)
-    if len(set(read["given"])) == 1 and owners in (0, len(lines)) and vars_ in (0, len(lines)):
+    if len(set(read["given"])) == 1 and owners in (0, count) and vars_ in (0, count):
         # One shape (most pieces): rows made without Python per row.
         names = _row_names(int(read["given"][0]), not owners, not vars_, given_fields)
         if not names:
-            return [{} for _ in lines]
+            return [{} for _ in range(count)]
         return list(map(dict, map(zip, repeat(names), zip(*(read[name] for name in names)))))
+    order = [*given_fields, "owner", "vars", "email_key", "linkedin_key"]
     shapes = {}
     rows = []
     for given, record in zip(map(int, read["given"]), zip(*(read[name] for name in order))):

@@ -83,7 +83,7 @@ class StoredRows:
         decompress = _DECOMPRESS[header.get("codec", "zlib")]
         columns = header.get("columns")
         self._pieces, offset = [], 5 + size
-        for count, length, *facts in header["pieces"]:
+        for _, length, *facts in header["pieces"]:
             packed = data[offset : offset + length]
             offset += length
             if columns is None:

@@ -104,7 +104,7 @@ class HalvesBulkRequest:
     def stored_pieces(self, size: int) -> list[StoredPiece]:
         if size != self._size:
             raise ValueError(f"validated in pieces of {self._size} rows, not {size}")
-        return self._first_pieces + [tuple(piece) for piece in self._second.pieces]
+        return self._first_pieces + self._second.pieces
 
 
 def bulk_request_validate(raw: bytes, *, size: int, helper_wanted: bool = True):

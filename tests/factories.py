@@ -14,8 +14,10 @@ from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 
 from accounts.models import Account, User
+from contacts.bulk_input import contacts_stored_pieces
 from contacts.models import Contact
 from contacts.normalize import email_key, linkedin_key
+from contacts.payload import payload_of_packed
 from lists.models import ContactList
 from quotas.models import AccountQuota, UserQuota
 from realtime.events import ENDING, user_group
@@ -136,6 +138,12 @@ def user_change_form(user: User, account: Account | None) -> dict:
         "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
         "quota-TOTAL_FORMS": "0", "quota-INITIAL_FORMS": "0",
     }
+
+
+def payload_of(rows: list[dict], *, owners: dict[str, int], size: int = 2500) -> bytes:
+    """A job's payload as the service stores it, of validated rows (by model attribute,
+    an `owner` by email, its id in `owners`)."""
+    return payload_of_packed(pieces=contacts_stored_pieces(rows, size=size), owners=owners)
 
 
 def payload_of_json(*, pieces: list[tuple[int, bytes]], owners: dict[str, int]) -> bytes:

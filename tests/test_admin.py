@@ -27,7 +27,7 @@ def test_admin_changelists_answer_with_a_bounded_number_of_queries(operator_clie
     contact_list = factories.list_make(account)
     for i in range(30):
         factories.contact_make(account, contact_list, user, email=f"c{i}@example.test")
-        BulkJob.objects.create(account=account, user=user, list=contact_list, payload=factories.payload_of_json(pieces=[], owners={}), total=1)
+        BulkJob.objects.create(account=account, user=user, list=contact_list, payload=factories.payload_of([], owners={}), total=1)
 
     with CaptureQueriesContext(connection) as queries:
         response = operator_client.get(path)
@@ -39,7 +39,7 @@ def test_admin_changelists_answer_with_a_bounded_number_of_queries(operator_clie
 def test_bulk_job_admin_is_read_only(operator_client):
     account = factories.account_make()
     user = factories.user_make(account)
-    job = BulkJob.objects.create(account=account, user=user, list=factories.list_make(account), payload=factories.payload_of_json(pieces=[], owners={}), total=1)
+    job = BulkJob.objects.create(account=account, user=user, list=factories.list_make(account), payload=factories.payload_of([], owners={}), total=1)
 
     page = operator_client.get(f"/admin/contacts/bulkjob/{job.pk}/change/")
 
@@ -59,7 +59,7 @@ def test_staff_of_one_account_never_see_another_accounts_rows(client, db, path):
         owner = factories.user_make(account)
         contact_list = factories.list_make(account, f"list-{marker}")
         factories.contact_make(account, contact_list, owner, email=f"{marker}@example.test")
-        job = BulkJob.objects.create(account=account, user=owner, list=contact_list, payload=factories.payload_of_json(pieces=[], owners={}), total=1)
+        job = BulkJob.objects.create(account=account, user=owner, list=contact_list, payload=factories.payload_of([], owners={}), total=1)
         shown[marker] = {
             "/admin/contacts/contact/": f"{marker}@example.test",
             "/admin/contacts/bulkjob/": str(job.pk),
@@ -169,7 +169,7 @@ def test_staff_add_users_to_their_own_account_and_cannot_make_a_superuser(client
 
 def _job(account, user, contact_list, status=BulkJob.Status.QUEUED):
     return BulkJob.objects.create(
-        account=account, user=user, list=contact_list, payload=factories.payload_of_json(pieces=[], owners={}), total=1, status=status
+        account=account, user=user, list=contact_list, payload=factories.payload_of([], owners={}), total=1, status=status
     )
 
 

@@ -153,7 +153,7 @@ def test_a_list_deleted_while_a_request_stores_its_job_waits_and_is_refused_as_p
             )
             wait_for(a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
             BulkJob.objects.create(
-                account=account, user=user, list=named, payload=factories.payload_of_json(pieces=[], owners={}), total=1
+                account=account, user=user, list=named, payload=factories.payload_of([], owners={}), total=1
             )
         response = deleting.result(timeout=EVENT_TIMEOUT)
 
@@ -189,7 +189,7 @@ def test_the_delete_selected_action_racing_a_request_waits_and_is_refused_as_pro
             wait_for(a_backend_waits_for_a_lock, "the deletion to wait for the account's lock")
             BulkJob.objects.create(
                 account=account, user=factories.user_make(account), list=named,
-                payload=factories.payload_of_json(pieces=[], owners={}), total=1,
+                payload=factories.payload_of([], owners={}), total=1,
             )
         page = deleting.result(timeout=EVENT_TIMEOUT).content.decode()
 

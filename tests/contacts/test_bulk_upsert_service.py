@@ -10,7 +10,6 @@ import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from pydantic_core import to_json
 from rest_framework.test import APIClient
 
 from contacts.bulk_input import bulk_request_parse
@@ -592,8 +591,8 @@ def test_a_job_that_fails_for_a_reason_of_its_own_ends_failed_with_its_reason(ac
     job = bulk_job_create(user=user, request=bulk_request_parse(body), flags=BulkFlags())
     # Rows naming an owner that is no user (a deletion cannot do this since jobs record the
     # owners they name): the database refuses the contact (contacts migration 0018).
-    rows = to_json([{"email": "a@example.test", "owner": "gone@example.test"}])
-    BulkJob.objects.filter(pk=job.pk).update(payload=factories.payload_of_json(pieces=[(1, rows)], owners={"gone@example.test": 10**9}))
+    rows = [{"email": "a@example.test", "owner": "gone@example.test"}]
+    BulkJob.objects.filter(pk=job.pk).update(payload=factories.payload_of(rows, owners={"gone@example.test": 10**9}))
 
     with factories.events_subscribed(user) as channel:
         bulk_job_process(job_id=job.pk)

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
-from pydantic_core import to_json
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.db.utils import DatabaseErrorWrapper
@@ -129,7 +128,7 @@ def test_a_database_error_of_the_jobs_own_fails_it_rather_than_resuming_it_forev
     # A row stored before LinkedIn keys were limited: its key is too long for the unique
     # index (varied characters, which PostgreSQL cannot compress under the limit).
     too_long = "https://www.linkedin.com/in/" + "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1500))
-    BulkJob.objects.filter(pk=job.pk).update(payload=factories.payload_of_json(pieces=[(1, to_json([{"linkedin_url": too_long}]))], owners={}))
+    BulkJob.objects.filter(pk=job.pk).update(payload=factories.payload_of([{"linkedin_url": too_long}], owners={}))
 
     bulk_job_process(job_id=job.pk)  # no error: the job ends
 

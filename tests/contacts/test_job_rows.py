@@ -10,14 +10,11 @@ import pytest
 from django.db import OperationalError, connection
 from hypothesis import given, settings as hypothesis_settings
 from hypothesis import strategies as st
-from msgspec import UNSET
 from pydantic_core import to_json
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.job_rows import JobChunks, JobRows
 from contacts.models import BulkJob, Contact
-from contacts.fields import CONTACT_FIELDS
-from contacts.payload import payload_of_packed, stored_pieces
 from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
 from tests import factories
 
@@ -102,8 +99,7 @@ def test_a_jobs_rows_are_loaded_once_at_its_first_chunk_and_the_one_before_kept_
 
 def test_a_chunk_that_is_a_whole_piece_naming_no_owner_is_copied_as_its_text_and_any_other_from_its_rows():
     rows = [{"email": f"p{i}@example.test", **({"owner": "Boss@example.test"} if i >= 4 else {})} for i in range(6)]
-    columns = {f.attr: [row.get(f.attr, UNSET) for row in rows] for f in CONTACT_FIELDS}
-    payload = payload_of_packed(pieces=stored_pieces(columns, count=6, size=2), owners={"boss@example.test": 7})
+    payload = factories.payload_of(rows, owners={"boss@example.test": 7}, size=2)
     loaded = [{"email": f"p{i}@example.test", "email_key": f"p{i}@example.test", **({"owner_id": 7} if i >= 4 else {})} for i in range(6)]
 
     in_pieces = JobChunks(lambda: JobRows(payload), size=2)

@@ -32,8 +32,7 @@ from .fields import CONTACT_FIELDS
 from .idempotency import RequestKey, idempotency_key_valid
 from .problems import problems_gathered
 from .selectors import bulk_job_find, contact_find, contacts_filtered
-from .services import BulkFlags, bulk_job_create
-from .tasks import bulk_job_release
+from .services import BulkFlags, bulk_job_answered, bulk_job_create
 from .validation_helper import bulk_request_validate
 
 logger = logging.getLogger(__name__)
@@ -126,31 +125,32 @@ class ContactBulkCreateApi(APIView):
                 raw, size=settings.BULK_CHUNK_SIZE, helper_wanted=settings.BULK_VALIDATION_HELPER
             ),
         )
-        job = bulk_job_create(user=request.user, request=body, flags=flags, request_key=request_key, release=False)
+        job = bulk_job_create(
+            user=request.user, request=body, flags=flags, request_key=request_key, answered_later=True
+        )
         data = self.OutputSerializer(job, context={"request": request}).data
-        if job.first_answer_pending:  # a retry: its first request releases the task
-            return Response(data, status=202)
-        return _ReleasedOnceSent(data, task_id=job.task_id, request=body)
+        return _AnsweredOnceSent(data, job_id=job.pk, request=body)
 
 
-class _ReleasedOnceSent(Response):
-    """The 202, which lets a worker take the job once it has been written: so the 202 always
-    comes before the job's `ending`, as the contract says, however small the job. (Were the
-    response never written, the task waits ANNOUNCE_GRACE, then runs all the same.)
+class _AnsweredOnceSent(Response):
+    """The 202, which tells the job once it has been written: the job's `ending` waits for
+    that, so the 202 always comes before it, as the contract says, however small the job
+    (the job runs meanwhile). Were the response never written, the `ending` waits
+    ANSWER_GRACE. A retry's 202 tells it too: its first request may have died.
 
     It holds the validated request until then: freeing 10,000 contacts' objects takes
     ~15 ms, which the 202 and the worker would otherwise wait for."""
 
-    def __init__(self, data, *, task_id: str, request: BulkBody):
+    def __init__(self, data, *, job_id, request: BulkBody):
         super().__init__(data, status=202)
-        self._task_id = task_id
+        self._job_id = job_id
         self._request = request
 
     def close(self):
         try:
-            bulk_job_release(task_id=self._task_id)
-        except Exception:  # the task's grace runs it all the same; the connection must go back
-            logger.exception("Could not release the task %s; it runs after its grace", self._task_id)
+            bulk_job_answered(job_id=self._job_id)
+        except Exception:  # the grace sends the `ending` all the same; the connection must go back
+            logger.exception("Could not record the answer of job %s; its ending waits for the grace", self._job_id)
         finally:
             self._request = None
             super().close()  # the request's end: its database connection goes back to the pool

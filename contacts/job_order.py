@@ -35,5 +35,5 @@ def next_job_release(*, account_id: int, queue: str) -> None:
     )
     if waiting is None or earlier_job_unfinished(waiting):
         return
-    task_id = bulk_job_enqueue(job_id=str(waiting.pk), deferred=False)
+    task_id = bulk_job_enqueue(job_id=str(waiting.pk))
     BulkJob.objects.filter(pk=waiting.pk).update(waiting_turn=False, task_id=task_id, heartbeat_at=timezone.now())

@@ -111,9 +111,6 @@ class BulkJob(models.Model):
         FAILED = "failed"
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
-    # Not stored: True on the job bulk_job_create answers a retry with while the retry's
-    # first request may still be answering (which releases the job's task once it has).
-    first_answer_pending = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
@@ -144,6 +141,10 @@ class BulkJob(models.Model):
     reserved_connect_creates = models.PositiveIntegerField(default=0)
     connect_created = models.PositiveIntegerField(default=0)
     starting_sent = models.BooleanField(default=False)
+    # Its request has yet to write the 202, which the job's `ending` waits for (it runs
+    # meanwhile). A default in the database too: servers of the release before, running
+    # while the migration is applied, store jobs without it.
+    answer_pending = models.BooleanField(default=False, db_default=False)
     # The rows whose `running` events the channel layer has had, as of the last chunk's commit.
     events_sent = models.PositiveIntegerField(default=0)
     # Stopped to wait for a job of its account accepted before it, whose end gives it a task.

@@ -32,7 +32,7 @@ from .planned_creations import planned_creations_store
 from .job_payload import job_payload, job_payload_store
 from .payload import StoredPiece, payload_of_packed
 from .problems import problems_gathered
-from .tasks import bulk_job_enqueue, bulk_job_release, bulk_tasks_live
+from .tasks import answer_grace_enqueue, bulk_job_enqueue, bulk_tasks_live
 from .chunk_apply import Chunk, chunk_rows_apply
 from .chunk_connections import ChunkConnections
 from .job_rows import JobChunks, JobRows
@@ -42,7 +42,8 @@ from .upsert import UpsertOptions
 logger = logging.getLogger(__name__)
 
 UNKNOWN_LIST = "no list of your account has this id"
-FIRST_ANSWER_WITHIN = timedelta(seconds=5)
+
+
 @dataclass(frozen=True)
 class BulkFlags:
     move_to_list: bool = False
@@ -55,11 +56,12 @@ class BulkFlags:
 
 
 def bulk_job_create(
-    *, user: User, request: BulkBody, flags: BulkFlags, request_key: RequestKey | None = None, release: bool = True
+    *, user: User, request: BulkBody, flags: BulkFlags, request_key: RequestKey | None = None,
+    answered_later: bool = False,
 ) -> BulkJob:
-    """Accept a bulk request: check it, reserve quota, store the job, announce it, and let a
-    worker process it (release=False: the caller does, with bulk_job_release, once its
-    answer is out).
+    """Accept a bulk request: check it, reserve quota, store the job, let a worker process
+    it at once, and announce it. answered_later: the caller answers the request once this
+    returns, and says so with bulk_job_answered; the job's `ending` waits for that.
 
     Raises BodyProblems (400), PermissionDenied (403: the caller left the account meanwhile),
     QuotaExceeded (402) or IdempotencyConflict (422); then nothing is written or sent. A
@@ -82,16 +84,17 @@ def bulk_job_create(
             job = _job_stored(
                 account_id=account_id, user=user, request=request, flags=flags, request_key=request_key,
                 list_id=list_id, owners=owners, pieces=pieces, payload=payload,
+                answered_later=answered_later,
             )
     if earlier is not None:
         return _replay_announced(earlier)
-    bulk_job_announce(job_id=job.pk, release=release)
+    bulk_job_announce(job_id=job.pk)
     return job
 
 
 def _job_stored(
     *, account_id: int, user: User, request: BulkBody, flags: BulkFlags, request_key: RequestKey | None,
-    list_id, owners: dict[str, int], pieces: list[StoredPiece], payload: bytes,
+    list_id, owners: dict[str, int], pieces: list[StoredPiece], payload: bytes, answered_later: bool,
 ) -> BulkJob:
     """Check what may have changed before the account's lock, reserve the quota, and store
     the job and its task (the caller holds the lock)."""
@@ -111,7 +114,10 @@ def _job_stored(
     job_id = uuid.uuid4()
     job = BulkJob.objects.create(
         id=job_id,
-        task_id=bulk_job_enqueue(job_id=str(job_id)),  # held back until the request releases it
+        # Its worker may start as the job commits, before `starting` is sent: whichever
+        # comes first sends it (bulk_job_announce), before any other event of the job.
+        task_id=bulk_job_enqueue(job_id=str(job_id)),
+        answer_pending=answered_later,
         account_id=account_id,
         user=user,
         default_owner_id=flags.default_owner_id,
@@ -142,19 +148,16 @@ def _replayed(*, account_id: int, user: User, request_key: RequestKey) -> BulkJo
 
 
 def _replay_announced(job: BulkJob) -> BulkJob:
-    bulk_job_announce(job_id=job.pk, release=False)
-    # A first request answers within moments of its commit; one stored longer ago than
-    # that died before releasing the task, and its retry does it instead of the grace.
-    job.first_answer_pending = timezone.now() - job.created_at < FIRST_ANSWER_WITHIN
+    bulk_job_announce(job_id=job.pk)
     return job
 
 
-def bulk_job_announce(*, job_id, release: bool = True) -> None:
-    """Send the job's `starting` event once, then let a worker process it (release).
+def bulk_job_announce(*, job_id) -> None:
+    """Send the job's `starting` event once.
 
-    The request does this right after committing; the worker does it too, in case the
-    request died in between (without release: it runs the job's task already). The row
-    lock makes the two agree on who sends it.
+    The request does this right after committing; the worker does it too, before anything
+    else, as it may start first or the request may die in between. The row lock makes the
+    two agree on who sends it.
     """
     with transaction.atomic():
         job = BulkJob.objects.select_for_update().defer("payload").get(pk=job_id)
@@ -165,15 +168,25 @@ def bulk_job_announce(*, job_id, release: bool = True) -> None:
             )
             job.starting_sent = True
             job.save(update_fields=["starting_sent"])
-    if release:
-        bulk_job_release(task_id=job.task_id)
+
+
+def bulk_job_answered(*, job_id) -> None:
+    """The job's request has written its 202 (or a retry's, or ANSWER_GRACE has passed): the
+    `ending` may go. Sent here if the job has ended already; else its end sends it. Their
+    updates of the job's row make the two agree on who sends it (_job_end)."""
+    with transaction.atomic():
+        if not BulkJob.objects.filter(pk=job_id, answer_pending=True).update(answer_pending=False):
+            return
+        job = BulkJob.objects.defer("payload").get(pk=job_id)
+    if job.status not in BulkJob.UNFINISHED:
+        events.publish_frames(user_id=job.user_id, frames=[], last=events.frame(events.job_ending(job)))
 
 
 def bulk_job_process(*, job_id) -> None:
     """Create and update the job's contacts chunk by chunk, publishing progress as chunks commit."""
     job = BulkJob.objects.defer("payload").get(pk=job_id)
-    if not job.starting_sent:  # its request died before announcing it
-        bulk_job_announce(job_id=job_id, release=False)
+    if not job.starting_sent:  # its request has yet to announce it, or died before
+        bulk_job_announce(job_id=job_id)
     if job.status not in BulkJob.UNFINISHED:
         return
     now = timezone.now()
@@ -431,7 +444,7 @@ def bulk_jobs_recover(*, stale_after: timedelta) -> int:
             if resumes > settings.BULK_MAX_STALLED_RESUMES:
                 stalled.append(job)
                 continue
-            task_id = bulk_job_enqueue(job_id=str(job.pk), deferred=False)
+            task_id = bulk_job_enqueue(job_id=str(job.pk))
             BulkJob.objects.filter(pk=job.pk).update(
                 heartbeat_at=now, task_id=task_id, stalled_resumes=resumes, processed_at_resume=job.processed,
                 waiting_turn=False,
@@ -454,7 +467,9 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "", running: _RunningEv
     The `running` events held back (of rows committed already) go with the `ending` if
     this ends the job; alone, at once, if the end fails (the database away: the job is
     resumed later, its `ending` then); not at all if another runner ended it, which sent
-    them before its `ending` (they would come after it)."""
+    them before its `ending` (they would come after it). Should its request have yet to
+    write the 202, they go before the end commits, and the `ending` is left to the answer
+    (bulk_job_answered), or to ANSWER_GRACE's end if the request died."""
     held = running.held_frames() if running is not None else []
     try:
         with transaction.atomic():
@@ -465,12 +480,18 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "", running: _RunningEv
             PlannedCreation.objects.filter(job_id=job.pk).delete()  # its plan, in the same commit
             if finished:
                 next_job_release(account_id=job.account_id, queue=job.queue)
-                job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed"])
+                # Read under the row's lock, which an answer's update waits for.
+                job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed", "answer_pending"])
+                if job.answer_pending:
+                    answer_grace_enqueue(job_id=str(job.pk))
+                    if held:
+                        events.publish_frames(user_id=job.user_id, frames=held)
+                        held = []
     except BaseException:
         if held:
             events.publish_frames(user_id=job.user_id, frames=held)
         raise
-    if finished:
+    if finished and not job.answer_pending:
         events.publish_frames(user_id=job.user_id, frames=held, last=events.frame(events.job_ending(job)))
 
 

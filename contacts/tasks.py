@@ -10,9 +10,9 @@ from django_tasks_db.models import DBTaskResult
 
 from .worker_wakeup import workers_wake
 
-# A job's task waits this long for the request to announce the job (send `starting`).
-# The request releases it at once; the delay only matters if the request died in between.
-ANNOUNCE_GRACE = timedelta(seconds=30)
+# How long a job's `ending` waits for its request to write the 202, should the request die
+# before (the contract puts the 202 before the `ending`; the job itself runs at once).
+ANSWER_GRACE = timedelta(seconds=30)
 
 
 @task
@@ -22,22 +22,27 @@ def process_bulk_job(job_id: str) -> None:
     bulk_job_process(job_id=job_id)
 
 
-def bulk_job_enqueue(*, job_id: str, deferred: bool = True) -> str:
-    """Enqueue a job's processing (held back until released, if deferred); returns the task's id."""
-    # Never None: the queue takes tasks by run_after, and None sorts after every date, so a
-    # resumed job would wait behind every job released after it.
-    run_after = timezone.now() + (ANNOUNCE_GRACE if deferred else timedelta())
-    task = process_bulk_job.using(queue_name=settings.BULK_QUEUE, run_after=run_after)
+@task
+def answer_grace_over(job_id: str) -> None:
+    from .services import bulk_job_answered
+
+    bulk_job_answered(job_id=job_id)
+
+
+def bulk_job_enqueue(*, job_id: str) -> str:
+    """Enqueue a job's processing, and wake a worker for it (at commit, if in a
+    transaction); returns the task's id."""
+    # run_after is never None: the queue takes tasks by run_after, and None sorts after
+    # every date, so a resumed job would wait behind every job enqueued after it.
+    task = process_bulk_job.using(queue_name=settings.BULK_QUEUE, run_after=timezone.now())
     task_id = str(task.enqueue(job_id).id)
-    if not deferred:
-        workers_wake(queue=settings.BULK_QUEUE)
+    workers_wake(queue=settings.BULK_QUEUE)
     return task_id
 
 
-def bulk_job_release(*, task_id: str) -> None:
-    """Let a worker take the job's task now."""
-    DBTaskResult.objects.filter(id=task_id).update(run_after=timezone.now())
-    workers_wake(queue=settings.BULK_QUEUE)
+def answer_grace_enqueue(*, job_id: str) -> None:
+    """Send the job's `ending` after ANSWER_GRACE if its request has not answered by then."""
+    answer_grace_over.using(queue_name=settings.BULK_QUEUE, run_after=timezone.now() + ANSWER_GRACE).enqueue(job_id)
 
 
 def bulk_tasks_live(task_ids: list[str], *, taken_since) -> set[str]:

@@ -26,7 +26,7 @@ class BulkWorker(Worker):
 
     def run(self) -> None:
         try:
-            self.wakeup.listen()  # before the first look: a job released after it wakes us
+            self.wakeup.listen()  # before the first look: a job stored after it wakes us
             while self.running:
                 try:
                     super().run()

@@ -1,8 +1,8 @@
 """Waking idle workers the moment a bulk job can run, instead of at their next poll.
 
-A released job sends a PostgreSQL NOTIFY (delivered when its transaction commits) that
-every worker LISTENs for, and sets an event for a worker running in the same process
-(the embedded default, where SQLite has no NOTIFY). Polling stays as the fallback: a
+A job stored, given its turn or resumed sends a PostgreSQL NOTIFY (delivered when its
+transaction commits) that every worker LISTENs for, and sets an event for a worker running
+in the same process (the embedded default, where SQLite has no NOTIFY). Polling stays as the fallback: a
 worker that misses a wake-up still finds the job within WORKER_POLL_INTERVAL.
 """
 

@@ -221,7 +221,7 @@ CACHES = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": sorted({"default", BULK_QUEUE})}}
 # How often an idle worker looks for queued jobs, in seconds, should it miss a wake-up
-# (contacts/worker_wakeup.py): a released job wakes the workers at once.
+# (contacts/worker_wakeup.py): a job stored wakes the workers at once.
 WORKER_POLL_INTERVAL = float(env_str("WORKER_POLL_INTERVAL", "1"))
 
 # A 10,000-contact body with every field but vars at its maximum length (~131 MiB) fits.

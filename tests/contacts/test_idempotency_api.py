@@ -4,15 +4,13 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db.models import F
-from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from contacts.bulk_input import bulk_request_parse_json
 from contacts.idempotency import RequestKey
 from contacts.models import BulkJob, Contact, IdempotencyKey
-from contacts.services import FIRST_ANSWER_WITHIN, BulkFlags, bulk_job_create
+from contacts.services import BulkFlags, bulk_job_create, bulk_job_process
+from realtime.events import ending
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -113,23 +111,22 @@ def test_unusable_key_answers_400_naming_the_header(key):
     assert not Contact.objects.exists() and not BulkJob.objects.exists()
 
 
-@pytest.mark.parametrize("first_request", ["answering", "dead"])
-def test_a_retry_releases_the_task_only_of_a_first_request_that_died(first_request):
-    account = factories.account_make()
-    user = factories.user_make(account)
+def test_a_retry_answers_for_a_first_request_that_died_before_its_202():
+    user = factories.user_make(factories.account_make())
     raw = json.dumps(BODY).encode()
-    # The first request, stopped after its commit: its task is still held for its answer.
+    # The first request, stopped after its commit: its job runs, and its `ending` waits
+    # for a 202.
     job = bulk_job_create(
         user=user, request=bulk_request_parse_json(raw), flags=BulkFlags(),
-        request_key=RequestKey.of("retry-1", body=raw, query=""), release=False,
+        request_key=RequestKey.of("retry-1", body=raw, query=""), answered_later=True,
     )
-    if first_request == "dead":
-        BulkJob.objects.filter(pk=job.pk).update(created_at=F("created_at") - FIRST_ANSWER_WITHIN * 2)
+    bulk_job_process(job_id=job.pk)
 
-    retry = factories.api_client_make(user).generic(
-        "POST", "/api/v1/contacts/bulk", raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="retry-1"
-    )
-
-    assert retry.status_code == 202 and retry.json()["uuid"] == str(job.pk)
-    released = DBTaskResult.objects.get(id=job.task_id).run_after <= timezone.now()
-    assert released is (first_request == "dead")
+    with factories.events_subscribed(user) as channel:
+        retry = factories.api_client_make(user).generic(
+            "POST", "/api/v1/contacts/bulk", raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="retry-1"
+        )
+        assert retry.status_code == 202 and retry.json()["uuid"] == str(job.pk)
+        assert factories.events_until_ending(channel, str(job.pk)) == [
+            ending(job_id=str(job.pk), created=2, updated=0, failed=0)
+        ]

@@ -61,6 +61,28 @@ def test_response_arrives_before_ending_of_a_large_job(live_service):
     assert status["status"] == "done" and status["processed"] == 3000 and status["created"] == 3000
 
 
+def test_small_jobs_ending_about_when_their_202_is_written_each_get_one_ending(live_service):
+    # A job runs as soon as it is accepted; its `ending` goes once both its end and its
+    # 202 are done, from whichever comes second: a small job's two race.
+    user = factories.user_make(factories.account_make())
+    token = factories.token_make(user)
+
+    with live_service.socket(token=token) as ws, live_service.http(token) as http:
+        accepted = []
+        for n in range(20):
+            body = {"list": {"name": "small"}, "contacts": _contacts(1, f"s{n}-")}
+            response = http.post("/api/v1/contacts/bulk", json=body)
+            assert response.status_code == 202, response.text
+            accepted.append(response.json()["uuid"])
+        received = []
+        for job_id in accepted:
+            if not any(e["event"] == ENDING and e["data"]["uuid"] == job_id for e in received):
+                received += frames_until_ending(ws, job_id)
+
+    for job_id in accepted:
+        assert [e["event"] for e in received if e["data"]["uuid"] == job_id] == [STARTING, RUNNING, ENDING]
+
+
 def test_events_of_one_user_never_reach_another_users_socket(live_service):
     account = factories.account_make()
     alice, bob = factories.user_make(account), factories.user_make(account)

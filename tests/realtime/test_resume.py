@@ -106,7 +106,7 @@ def test_an_operator_resumes_an_import_into_another_account(live_service):
     elsewhere = factories.account_make()
     flags = BulkFlags(account_id=elsewhere.pk, default_owner_id=factories.user_make(elsewhere).pk, default_source="import")
     request = bulk_request_parse({"list": {"name": "i"}, "contacts": [{"email": "i@example.test"}]})
-    job_id = str(bulk_job_create(user=operator, request=request, flags=flags, release=False).pk)
+    job_id = str(bulk_job_create(user=operator, request=request, flags=flags).pk)
     bulk_job_process(job_id=job_id)  # here: what the page resumes is read from the database
 
     with live_service.socket(token=factories.token_make(operator)) as ws:

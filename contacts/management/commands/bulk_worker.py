@@ -1,5 +1,5 @@
 """The bulk job worker: runs bulk jobs from the database task queue as soon as they are
-released, and resumes jobs whose worker died."""
+stored, and resumes jobs whose worker died."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand

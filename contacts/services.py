@@ -157,8 +157,11 @@ def bulk_job_announce(*, job_id) -> None:
 
     The request does this right after committing; the worker does it too, before anything
     else, as it may start first or the request may die in between. The row lock makes the
-    two agree on who sends it.
+    two agree on who sends it. Sent already, the row is not locked: the worker, having
+    sent it, holds that lock for the whole of each chunk, which the 202 would wait for.
     """
+    if BulkJob.objects.filter(pk=job_id, starting_sent=True).exists():
+        return
     with transaction.atomic():
         job = BulkJob.objects.select_for_update().defer("payload").get(pk=job_id)
         if not job.starting_sent:

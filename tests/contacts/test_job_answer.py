@@ -5,6 +5,7 @@ first; and for ANSWER_GRACE if the request died before writing it."""
 import json
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from contacts.bulk_input import bulk_request_parse
 from contacts.models import BulkJob
-from contacts.services import BulkFlags, bulk_job_answered, bulk_job_create, bulk_job_process
+from contacts.services import BulkFlags, bulk_job_announce, bulk_job_answered, bulk_job_create, bulk_job_process
 from contacts.tasks import ANSWER_GRACE, answer_grace_over
 from realtime import events
 from realtime.events import ENDING, RUNNING, STARTING, ending
@@ -107,3 +108,21 @@ def test_an_answer_the_database_refuses_leaves_the_202_sent_and_the_ending_to_th
     assert BulkJob.objects.get(pk=job_id).answer_pending
     bulk_job_process(job_id=job_id)
     assert [task.args_kwargs["args"] for task in _grace_tasks()] == [[job_id]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_announced_by_its_worker_is_not_waited_for_by_its_request():
+    # `starting` sent (by the worker, starting first; here by bulk_job_create), and the
+    # worker holding the job's row for a chunk.
+    user = factories.user_make(factories.account_make())
+    job = bulk_job_create(user=user, request=bulk_request_parse(REQUEST), flags=BulkFlags(), answered_later=True)
+    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+    with psycopg.connect(**params) as worker:
+        worker.execute(f"SELECT 1 FROM {BulkJob._meta.db_table} WHERE id = %s FOR UPDATE", [job.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # a wait fails the test rather than hang it
+        try:
+            bulk_job_announce(job_id=job.pk)  # the request's call, which must return towards its 202
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")

@@ -111,6 +111,9 @@ class BulkJob(models.Model):
         FAILED = "failed"
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
+    # Not stored: True on the job bulk_job_create answers a retry with while the retry's
+    # first request may still be answering (whose 202 lets the job's `ending` go).
+    first_answer_pending = False
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")

@@ -42,6 +42,7 @@ from .upsert import UpsertOptions
 logger = logging.getLogger(__name__)
 
 UNKNOWN_LIST = "no list of your account has this id"
+FIRST_ANSWER_WITHIN = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,9 @@ def _replayed(*, account_id: int, user: User, request_key: RequestKey) -> BulkJo
 
 def _replay_announced(job: BulkJob) -> BulkJob:
     bulk_job_announce(job_id=job.pk)
+    # A first request answers within moments of its commit; one stored longer ago than
+    # that died before its 202, and its retry's 202 lets the `ending` go instead of the grace.
+    job.first_answer_pending = timezone.now() - job.created_at < FIRST_ANSWER_WITHIN
     return job
 
 
@@ -176,7 +180,9 @@ def bulk_job_announce(*, job_id) -> None:
 def bulk_job_answered(*, job_id) -> None:
     """The job's request has written its 202 (or a retry's, or ANSWER_GRACE has passed): the
     `ending` may go. Sent here if the job has ended already; else its end sends it. Their
-    updates of the job's row make the two agree on who sends it (_job_end)."""
+    updates of the job's row make the two agree on who sends it (_job_end). The update
+    waits for a chunk its worker has open (which holds the row): the 202 is out by then,
+    and only the request's own thread and connection wait."""
     with transaction.atomic():
         if not BulkJob.objects.filter(pk=job_id, answer_pending=True).update(answer_pending=False):
             return
@@ -471,9 +477,15 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "", running: _RunningEv
     this ends the job; alone, at once, if the end fails (the database away: the job is
     resumed later, its `ending` then); not at all if another runner ended it, which sent
     them before its `ending` (they would come after it). Should its request have yet to
-    write the 202, they go before the end commits, and the `ending` is left to the answer
+    write the 202, they go before the end, and the `ending` is left to the answer
     (bulk_job_answered), or to ANSWER_GRACE's end if the request died."""
     held = running.held_frames() if running is not None else []
+    if job.answer_pending and BulkJob.objects.filter(pk=job.pk, answer_pending=True).exists():
+        # Its 202 may still be on its way, and then the answer sends the `ending`, from
+        # another process: every `running` event goes first, all sent before any lock is
+        # taken (once cleared, the flag stays so).
+        events.publish_frames(user_id=job.user_id, frames=held)  # waits for all sent so far
+        held = []
     try:
         with transaction.atomic():
             Account.objects.select_for_update().get(pk=job.account_id)  # the account first, as every writer
@@ -487,9 +499,6 @@ def _job_end(job: BulkJob, *, status: str, reason: str = "", running: _RunningEv
                 job.refresh_from_db(fields=["status", "processed", "created", "updated", "failed", "answer_pending"])
                 if job.answer_pending:
                     answer_grace_enqueue(job_id=str(job.pk))
-                    if held:
-                        events.publish_frames(user_id=job.user_id, frames=held)
-                        held = []
     except BaseException:
         if held:
             events.publish_frames(user_id=job.user_id, frames=held)

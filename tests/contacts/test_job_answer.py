@@ -3,16 +3,18 @@
 first; and for ANSWER_GRACE if the request died before writing it."""
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from contacts.bulk_input import bulk_request_parse
-from contacts.models import BulkJob
+from contacts.models import BulkJob, PlannedCreation
 from contacts.services import BulkFlags, bulk_job_announce, bulk_job_answered, bulk_job_create, bulk_job_process
 from contacts.tasks import ANSWER_GRACE, answer_grace_over
 from realtime import events
@@ -32,6 +34,10 @@ def _events_so_far(channel: str, user) -> list[dict]:
     while marker not in received:
         received += [json.loads(text) for text in factories.events_next_message(channel)["frames"]]
     return received[:-1]
+
+
+def _connection_params() -> dict:
+    return {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
 
 
 def _grace_tasks() -> list[DBTaskResult]:
@@ -116,8 +122,7 @@ def test_a_job_announced_by_its_worker_is_not_waited_for_by_its_request():
     # worker holding the job's row for a chunk.
     user = factories.user_make(factories.account_make())
     job = bulk_job_create(user=user, request=bulk_request_parse(REQUEST), flags=BulkFlags(), answered_later=True)
-    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
-    with psycopg.connect(**params) as worker:
+    with psycopg.connect(**_connection_params()) as worker:
         worker.execute(f"SELECT 1 FROM {BulkJob._meta.db_table} WHERE id = %s FOR UPDATE", [job.pk])
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")  # a wait fails the test rather than hang it
@@ -126,3 +131,59 @@ def test_a_job_announced_by_its_worker_is_not_waited_for_by_its_request():
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_coming_while_the_job_ends_waits_for_the_end_then_sends_the_ending_once():
+    user = factories.user_make(factories.account_make())
+    gate_key = 7_202
+    with psycopg.connect(**_connection_params(), autocommit=True) as admin:
+        # The job's end stops inside its transaction (the job's row updated and locked)
+        # until the test lets it go on.
+        admin.execute(
+            "CREATE FUNCTION end_gate() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN PERFORM pg_advisory_xact_lock({gate_key}); RETURN NULL; END $$"
+        )
+        admin.execute(
+            f"CREATE TRIGGER end_gate AFTER DELETE ON {PlannedCreation._meta.db_table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION end_gate()"
+        )
+        try:
+            with (
+                factories.events_subscribed(user) as channel,
+                psycopg.connect(**_connection_params()) as gate,
+                ThreadPoolExecutor(2) as threads,
+            ):
+                gate.execute("SELECT pg_advisory_xact_lock(%s)", [gate_key])
+                job = bulk_job_create(
+                    user=user, request=bulk_request_parse(REQUEST), flags=BulkFlags(), answered_later=True
+                )
+                worker = threads.submit(_closing_connections, bulk_job_process, job_id=job.pk)
+                _until_waiting_for_locks(admin, 1)  # the end, at the gate
+                answer = threads.submit(_closing_connections, bulk_job_answered, job_id=job.pk)
+                _until_waiting_for_locks(admin, 2)  # and the answer, for the job's row
+                gate.rollback()
+                worker.result(timeout=30)
+                answer.result(timeout=30)
+                received = _events_so_far(channel, user)
+        finally:
+            admin.execute(f"DROP TRIGGER end_gate ON {PlannedCreation._meta.db_table}")
+            admin.execute("DROP FUNCTION end_gate()")
+
+    assert [e["event"] for e in received] == [STARTING, RUNNING, RUNNING, ENDING]
+    assert BulkJob.objects.get(pk=job.pk).status == BulkJob.Status.DONE
+
+
+def _closing_connections(function, **kwargs):
+    try:
+        return function(**kwargs)
+    finally:
+        connections.close_all()  # this thread's
+
+
+def _until_waiting_for_locks(admin, count: int) -> None:
+    """Return once `count` sessions of the test database wait for a lock."""
+    deadline = time.monotonic() + 30
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    while admin.execute(query).fetchone()[0] < count:
+        assert time.monotonic() < deadline, f"fewer than {count} sessions waiting for a lock"

@@ -224,7 +224,7 @@ def test_a_job_whose_task_a_worker_just_took_after_a_long_wait_is_not_queued_aga
     assert DBTaskResult.objects.filter(args_kwargs__args__0=str(job.pk)).count() == 1
 
 
-def test_a_resumed_job_is_taken_before_the_jobs_released_after_it(settings):
+def test_a_resumed_job_is_taken_before_the_jobs_stored_after_it(settings):
     account = factories.account_make()
     user = factories.user_make(account)
     request = bulk_request_parse({"list": {"name": "L"}, "contacts": [{"email": "a@example.test"}]})

@@ -1,12 +1,14 @@
 """The event protocol end to end: a real WebSocket client on a live server while a real
 HTTP client posts, the work done by separate worker processes over Redis."""
 
+import json
+
 import pytest
 from channels_redis.core import RedisChannelLayer
 
-from realtime.events import ENDING, RUNNING, STARTING
+from realtime.events import ENDING, RUNNING, STARTING, publish
 from tests import factories
-from tests.live import frames_until_ending, job_events
+from tests.live import EVENT_TIMEOUT, frames_until_ending, job_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,6 +80,11 @@ def test_small_jobs_ending_about_when_their_202_is_written_each_get_one_ending(l
         for job_id in accepted:
             if not any(e["event"] == ENDING and e["data"]["uuid"] == job_id for e in received):
                 received += frames_until_ending(ws, job_id)
+        # And whatever came after: a marker sent to the user's sockets now comes after it.
+        marker = {"event": "test-marker", "data": {}}
+        publish(user_id=user.pk, events=[marker])
+        while (event := json.loads(ws.recv(timeout=EVENT_TIMEOUT))) != marker:
+            received.append(event)
 
     for job_id in accepted:
         assert [e["event"] for e in received if e["data"]["uuid"] == job_id] == [STARTING, RUNNING, ENDING]

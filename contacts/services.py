@@ -188,7 +188,7 @@ def bulk_job_answered(*, job_id) -> None:
             return
         job = BulkJob.objects.defer("payload").get(pk=job_id)
     if job.status not in BulkJob.UNFINISHED:
-        events.publish_frames(user_id=job.user_id, frames=[], last=events.frame(events.job_ending(job)))
+        events.publish(user_id=job.user_id, events=[events.job_ending(job)])
 
 
 def bulk_job_process(*, job_id) -> None:

@@ -13,8 +13,13 @@ def in_own_connection(call, *args, **kwargs):
 
 def a_backend_waits_for_a_lock() -> bool:
     """Whether a backend of the test's database waits for a lock (a row's, held by another)."""
+    return backends_waiting_for_a_lock() > 0
+
+
+def backends_waiting_for_a_lock() -> int:
+    """How many backends of the test's database wait for a lock (a row's, an advisory one)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
-        return cursor.fetchone()[0] > 0
+        return cursor.fetchone()[0]

@@ -3,13 +3,12 @@
 first; and for ANSWER_GRACE if the request died before writing it."""
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -20,6 +19,8 @@ from contacts.tasks import ANSWER_GRACE, answer_grace_over
 from realtime import events
 from realtime.events import ENDING, RUNNING, STARTING, ending
 from tests import factories
+from tests.concurrent import backends_waiting_for_a_lock, in_own_connection
+from tests.live import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -158,10 +159,10 @@ def test_an_answer_coming_while_the_job_ends_waits_for_the_end_then_sends_the_en
                 job = bulk_job_create(
                     user=user, request=bulk_request_parse(REQUEST), flags=BulkFlags(), answered_later=True
                 )
-                worker = threads.submit(_closing_connections, bulk_job_process, job_id=job.pk)
-                _until_waiting_for_locks(admin, 1)  # the end, at the gate
-                answer = threads.submit(_closing_connections, bulk_job_answered, job_id=job.pk)
-                _until_waiting_for_locks(admin, 2)  # and the answer, for the job's row
+                worker = threads.submit(in_own_connection, bulk_job_process, job_id=job.pk)
+                wait_for(lambda: backends_waiting_for_a_lock() >= 1, "the job's end to wait at the gate")
+                answer = threads.submit(in_own_connection, bulk_job_answered, job_id=job.pk)
+                wait_for(lambda: backends_waiting_for_a_lock() >= 2, "the answer to wait for the job's row")
                 gate.rollback()
                 worker.result(timeout=30)
                 answer.result(timeout=30)
@@ -172,18 +173,3 @@ def test_an_answer_coming_while_the_job_ends_waits_for_the_end_then_sends_the_en
 
     assert [e["event"] for e in received] == [STARTING, RUNNING, RUNNING, ENDING]
     assert BulkJob.objects.get(pk=job.pk).status == BulkJob.Status.DONE
-
-
-def _closing_connections(function, **kwargs):
-    try:
-        return function(**kwargs)
-    finally:
-        connections.close_all()  # this thread's
-
-
-def _until_waiting_for_locks(admin, count: int) -> None:
-    """Return once `count` sessions of the test database wait for a lock."""
-    deadline = time.monotonic() + 30
-    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    while admin.execute(query).fetchone()[0] < count:
-        assert time.monotonic() < deadline, f"fewer than {count} sessions waiting for a lock"

@@ -26,6 +26,7 @@ from contacts_project.schema import (
     ErrorSerializer,
     QuotaErrorSerializer,
 )
+from lists.selectors import list_find
 
 from .bulk_input import BodyProblems, BulkBody, BulkRequest
 from .fields import CONTACT_FIELDS
@@ -252,6 +253,9 @@ class ContactListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
+        # The contract's rule for ids: another account's list answers 404, as an unknown one.
+        if "list" in data and list_find(account_id=request.user.account_id, list_id=data["list"]) is None:
+            raise NotFound("No list of your account has the id given as `list`.")
         contacts = contacts_filtered(
             account_id=request.user.account_id,
             list_id=data.get("list"),

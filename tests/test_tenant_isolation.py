@@ -102,11 +102,18 @@ def test_contact_index_shows_only_the_callers_contacts(mine, theirs, query):
 
 
 @pytest.mark.django_db
-def test_contact_index_filtered_by_another_accounts_list_or_owner_is_empty(mine, theirs):
+def test_contact_index_filtered_by_another_accounts_list_answers_404_as_an_unknown_one(mine, theirs):
     by_list = mine.api.get("/api/v1/contacts", {"list": str(theirs.contact_list.pk)})
+    by_unknown_list = mine.api.get("/api/v1/contacts", {"list": str(uuid.uuid4())})
+
+    assert by_list.status_code == 404
+    assert by_list.json() == by_unknown_list.json()
+
+
+@pytest.mark.django_db
+def test_contact_index_filtered_by_another_accounts_owner_is_empty(mine, theirs):
     by_owner = mine.api.get("/api/v1/contacts", {"owner": theirs.user.email})
 
-    assert by_list.status_code == 200 and by_list.json()["results"] == []
     assert by_owner.status_code == 200 and by_owner.json()["results"] == []
 
 

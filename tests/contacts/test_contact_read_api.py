@@ -60,7 +60,9 @@ def test_contacts_filter_by_list(api, account, user, lists):
     c = factories.contact_make(account, one, user, email="c@example.test")
 
     assert _ids(api.get(CONTACTS, {"list": str(one.pk)})) == [str(a.pk), str(c.pk)]
-    assert _ids(api.get(CONTACTS, {"list": str(uuid.uuid4())})) == []
+    unknown = api.get(CONTACTS, {"list": str(uuid.uuid4())})
+    assert unknown.status_code == 404
+    assert unknown.json() == {"errors": [{"message": "No list of your account has the id given as `list`."}]}
 
 
 @pytest.mark.django_db

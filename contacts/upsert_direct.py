@@ -28,7 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from .bulk_write import SET_BY_ROWS
 from .creation_budget import CreationBudget
 from .upsert import UpsertOptions
-from .upsert_sql import CREATED_INSERT, created_params, staged_rows_table
+from .upsert_sql import CREATED_INSERT_NULL_FREE, created_params, staged_rows_table
 
 # What stops the statement where the contract matches or refuses by LinkedIn URL: any other
 # error is the job's, as it is on the other ways.
@@ -87,7 +87,7 @@ def _statement(shape: frozenset[str], move_to_list: bool, replace_owner: bool) -
     # xmax is 0 in the version of a row the statement inserted, our transaction's id in one
     # it updated (which it locked first).
     return (
-        f"WITH written AS ({CREATED_INSERT} FROM {staged_rows_table()} r ORDER BY r.pos "
+        f"WITH written AS ({CREATED_INSERT_NULL_FREE} FROM {staged_rows_table()} r ORDER BY r.pos "
         f"ON CONFLICT (account_id, email_key) DO UPDATE SET {', '.join(updates)} "
         "RETURNING c.xmax = 0 AS created, c.source) "
         "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE created AND source = 'connect') FROM written"

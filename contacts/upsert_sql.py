@@ -148,23 +148,33 @@ _CREATED_DEFAULTS = {
     "collected_at": "COALESCE(r.collected_at, %(collected_at)s)",
     "source": "COALESCE(r.source, %(source)s)",
     "language": f"COALESCE(r.language, '{DEFAULT_LANGUAGE}')",
-    "vars": "COALESCE(jsonb_strip_nulls(r.vars), '{}')",
 }
 _CREATED_COLUMNS = ["owner_id", "email_key", "linkedin_key", "vars", *SET_BY_ROWS]
 # A created contact's id, of its statement's (contacts.ids.statement_ids) and its row's
 # place. CAST, not `::bigint`: the parameter goes into the statement as text, and
 # `-x::bigint` casts x before negating it, out of range for the lowest bigint.
 CREATED_ID = "(%(id_high)s || to_hex(CAST(%(id_low)s AS bigint) + r.pos))::uuid"
+
+
+def _created_insert(vars_value: str) -> str:
+    defaults = {**_CREATED_DEFAULTS, "vars": vars_value}
+    return (
+        f"INSERT INTO {_TABLE} AS c (id, account_id, list_id, created_at, updated_at, {', '.join(_CREATED_COLUMNS)}) "
+        f"SELECT {CREATED_ID}, %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
+        f"{', '.join(defaults.get(c, f'r.{c}') for c in _CREATED_COLUMNS)}"
+    )
+
+
 # The contacts created from the staged rows `r` (the caller adds FROM and what it needs).
-CREATED_INSERT = (
-    f"INSERT INTO {_TABLE} AS c (id, account_id, list_id, created_at, updated_at, {', '.join(_CREATED_COLUMNS)}) "
-    f"SELECT {CREATED_ID}, %(account_id)s, %(list_id)s, %(now)s, %(now)s, "
-    f"{', '.join(_CREATED_DEFAULTS.get(c, f'r.{c}') for c in _CREATED_COLUMNS)}"
-)
+CREATED_INSERT = _created_insert("COALESCE(jsonb_strip_nulls(r.vars), '{}')")
+# The same from rows none of which sets a `vars` key to null (upsert_direct.py), where
+# stripping is a no-op the statement paid for every row, updated ones included: ~2.5 ms of
+# PostgreSQL's CPU per 10,000 rows at a slow moment.
+CREATED_INSERT_NULL_FREE = _created_insert("COALESCE(r.vars, '{}')")
 
 
 def created_params(options: UpsertOptions, now) -> dict:
-    """The parameters of CREATED_INSERT (each statement's own ids: contacts.ids)."""
+    """The parameters of CREATED_INSERT and CREATED_INSERT_NULL_FREE (each statement's own ids: contacts.ids)."""
     id_high, id_low = statement_ids()
     return {
         "id_high": id_high, "id_low": id_low,

@@ -17,6 +17,7 @@ from contacts.upsert import row_with_keys
 from contacts.upsert_sql import chunk_copy, staged_rows_table
 from quotas.models import AccountQuota
 from tests import factories
+from tests.conftest import database_url
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's path")
 
@@ -58,7 +59,7 @@ def _accepted(user, contacts: list[dict]) -> BulkJob:
 def _open_transactions(*backends: int) -> int:
     """How many of these backends have a transaction open (the live service's may, for
     themselves, while these tests run)."""
-    with psycopg.connect(_dsn(), autocommit=True) as other:
+    with psycopg.connect(database_url(), autocommit=True) as other:
         return other.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s) AND state LIKE 'idle in transaction%%'",
             [list(backends)],
@@ -67,11 +68,6 @@ def _open_transactions(*backends: int) -> int:
 
 def _second_backend(turns: ChunkConnections) -> int:
     return turns._second.connection.info.backend_pid
-
-
-def _dsn() -> str:
-    params = connection.get_connection_params()
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if k in ("dbname", "host", "port", "user", "password")})
 
 
 @pytest.mark.django_db(transaction=True)
@@ -116,7 +112,7 @@ def test_a_chunk_copied_ahead_holds_no_lock_on_the_contacts_table():
     with ChunkConnections(several_chunks=True) as turns:
         with turns.transaction(_chunk(0, "a@x.test")):
             turns.copy_ahead(_chunk(1, "b@x.test"))
-            with psycopg.connect(_dsn(), autocommit=True) as admin:
+            with psycopg.connect(database_url(), autocommit=True) as admin:
                 held = admin.execute(
                     "SELECT count(*) FROM pg_locks WHERE relation = 'contacts_contact'::regclass AND pid = %s",
                     [_second_backend(turns)],
@@ -148,7 +144,7 @@ def test_when_the_other_connection_fails_the_job_goes_on_the_workers_own():
         with turns.transaction(chunks[1]):
             other = _backend()
         with turns.transaction(chunks[2]):
-            with psycopg.connect(_dsn(), autocommit=True) as admin:
+            with psycopg.connect(database_url(), autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s, 5000)", [other])  # once it is gone
             turns.copy_ahead(chunks[3])  # on the terminated connection: fails
             assert not chunks[3].copied and not turns.paired
@@ -162,7 +158,7 @@ def test_a_chunk_whose_connection_is_cut_after_its_copy_stops_the_job_as_the_dat
     first, second = _chunk(0, "a@x.test"), _chunk(1, "b@x.test")
     with ChunkConnections(several_chunks=True) as turns:
         own = _applied_copying_next(turns, first, second)
-        with psycopg.connect(_dsn(), autocommit=True) as admin:
+        with psycopg.connect(database_url(), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s, 5000)", [_second_backend(turns)])
         with pytest.raises((OperationalError, InterfaceError)) as cut, turns.transaction(second):
             _backend()

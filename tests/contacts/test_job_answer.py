@@ -20,6 +20,7 @@ from realtime import events
 from realtime.events import ENDING, RUNNING, STARTING, ending
 from tests import factories
 from tests.concurrent import backends_waiting_for_a_lock, in_own_connection
+from tests.conftest import database_url
 from tests.live import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -35,10 +36,6 @@ def _events_so_far(channel: str, user) -> list[dict]:
     while marker not in received:
         received += [json.loads(text) for text in factories.events_next_message(channel)["frames"]]
     return received[:-1]
-
-
-def _connection_params() -> dict:
-    return {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
 
 
 def _grace_tasks() -> list[DBTaskResult]:
@@ -123,7 +120,7 @@ def test_a_job_announced_by_its_worker_is_not_waited_for_by_its_request():
     # worker holding the job's row for a chunk.
     user = factories.user_make(factories.account_make())
     job = bulk_job_create(user=user, request=bulk_request_parse(REQUEST), flags=BulkFlags(), answered_later=True)
-    with psycopg.connect(**_connection_params()) as worker:
+    with psycopg.connect(database_url()) as worker:
         worker.execute(f"SELECT 1 FROM {BulkJob._meta.db_table} WHERE id = %s FOR UPDATE", [job.pk])
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")  # a wait fails the test rather than hang it
@@ -138,7 +135,7 @@ def test_a_job_announced_by_its_worker_is_not_waited_for_by_its_request():
 def test_an_answer_coming_while_the_job_ends_waits_for_the_end_then_sends_the_ending_once():
     user = factories.user_make(factories.account_make())
     gate_key = 7_202
-    with psycopg.connect(**_connection_params(), autocommit=True) as admin:
+    with psycopg.connect(database_url(), autocommit=True) as admin:
         # The job's end stops inside its transaction (the job's row updated and locked)
         # until the test lets it go on.
         admin.execute(
@@ -152,7 +149,7 @@ def test_an_answer_coming_while_the_job_ends_waits_for_the_end_then_sends_the_en
         try:
             with (
                 factories.events_subscribed(user) as channel,
-                psycopg.connect(**_connection_params()) as gate,
+                psycopg.connect(database_url()) as gate,
                 ThreadPoolExecutor(2) as threads,
             ):
                 gate.execute("SELECT pg_advisory_xact_lock(%s)", [gate_key])
